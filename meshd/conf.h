@@ -116,6 +116,14 @@ void conf_free(struct conf *c);      /* accepts NULL */
 /* A conf with built-in defaults only and no conns (meshd without a config file). */
 struct conf *conf_new_default(void);
 
+/* Model helpers (conf_model.c), for the parser and for tests that build a conf by hand. */
+void conf_setup_init(struct conf_setup *s);      /* numeric defaults, strings NULL */
+bool conf_setup_finish(struct conf_setup *s);    /* string defaults for unset paths */
+void conf_setup_fini(struct conf_setup *s);
+void conf_conn_init(struct conf_conn *cc);       /* every conn default */
+void conf_conn_finish(struct conf_conn *cc);     /* defaults that depend on other keys */
+void conf_conn_fini(struct conf_conn *cc);
+
 enum group_class conf_conn_class(const struct conf_conn *cc);
 const char *group_class_name(enum group_class gc);  /* "clear", "private", ... */
 const char *shunt_action_name(enum shunt_action a); /* "pass", "drop", "none" */
