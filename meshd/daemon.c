@@ -1,0 +1,315 @@
+/* daemon.c — start, reload and stop of one meshd instance. */
+#include "config.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "daemon.h"
+#include "ike_sock.h"
+#include "oe.h"
+#include "shunt.h"
+
+#define PEERS_MAX 65536
+
+int daemon_host_addrs(struct host_addrs *h)
+{
+	struct ifaddrs *ifa, *i;
+	if (getifaddrs(&ifa) < 0)
+		return -errno;
+	size_t n = 0;
+	for (i = ifa; i; i = i->ifa_next)
+		if (i->ifa_addr && (i->ifa_addr->sa_family == AF_INET ||
+				    i->ifa_addr->sa_family == AF_INET6))
+			n++;
+	struct addr *v = calloc(n ? n : 1, sizeof(*v));
+	if (!v) {
+		freeifaddrs(ifa);
+		return -ENOMEM;
+	}
+	size_t k = 0;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET &&
+				     i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		struct addr a;
+		addr_from_sockaddr(i->ifa_addr, &a, NULL);
+		bool dup = false;
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = addr_eq(&v[j], &a);
+		if (!dup)
+			v[k++] = a;
+	}
+	freeifaddrs(ifa);
+	free(h->a);
+	h->a = v;
+	h->n = k;
+	return 0;
+}
+
+static void on_acquire(const struct kacquire *acq, void *arg)
+{
+	oe_acquire(arg, acq);
+}
+
+static void on_kernel_event(int fd, uint32_t events, void *arg)
+{
+	struct meshd_ctx *ctx = arg;
+	struct kernel_events ev = { .acquire = on_acquire, .arg = ctx };
+	int r = ctx->kern.ops->event_read(&ctx->kern, &ev);
+	if (r < 0 && r != -EAGAIN)
+		log_warn(&ctx->log, "reading kernel events: %s", strerror(-r));
+}
+
+static void shunt_sweep_timer(void *arg)
+{
+	struct meshd_ctx *ctx = arg;
+	shunts_sweep(ctx->shunts, loop_now_ms(ctx->loop));
+	ctx->shunt_timer = loop_timer_add(ctx->loop,
+					  (uint64_t)ctx->conf->setup.expire_shunt_interval_s * 1000,
+					  shunt_sweep_timer, ctx);
+}
+
+static struct conf *load_conf(struct meshd_ctx *ctx, unsigned *errs, unsigned *warns)
+{
+	struct diag d = { .fn = diag_to_log, .arg = &ctx->log };
+	struct conf *c;
+	if (access(ctx->opts.config, F_OK) != 0 && errno == ENOENT) {
+		log_warn(&ctx->log, "%s does not exist; running with defaults and no groups",
+			 ctx->opts.config);
+		c = conf_new_default();
+	} else {
+		c = conf_load(ctx->opts.config, &d);
+	}
+	if (errs)
+		*errs = d.n_err;
+	if (warns)
+		*warns = d.n_warn;
+	if (c && ctx->opts.policies_dir) {
+		char *p = strdup(ctx->opts.policies_dir);
+		if (!p) {
+			conf_free(c);
+			return NULL;
+		}
+		free(c->setup.policies_dir);
+		c->setup.policies_dir = p;
+	}
+	return c;
+}
+
+static struct policy_set *load_policy(struct meshd_ctx *ctx, const struct conf *c)
+{
+	struct diag d = { .fn = diag_to_log, .arg = &ctx->log };
+	return policy_load(c, NULL, &ctx->host, false, &d);
+}
+
+static void log_groups(struct meshd_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->pol->n_groups; i++) {
+		const struct pol_group *g = &ctx->pol->groups[i];
+		if (g->conn < 0)
+			continue;
+		log_info(&ctx->log, "group \"%s\" (%s): %zu entries from %s%s", g->name,
+			 group_class_name(g->cls), g->n_entries, g->file,
+			 g->file_missing ? " (no such file: empty)" : "");
+	}
+}
+
+static int open_signals(struct meshd_ctx *ctx);
+
+int daemon_start(struct meshd_ctx *ctx, const struct meshd_opts *opts)
+{
+	int r;
+	ctx->opts = *opts;
+	if (!ctx->opts.config)
+		ctx->opts.config = CONF_DEFAULT_PATH;
+	for (int i = 0; i < 4; i++)
+		ctx->ike_fd[i] = -1;
+	ctx->ctl_fd = -1;
+	ctx->signal_fd = -1;
+	ctx->started = time(NULL);
+	ctx->next_reqid = 1;
+	if (!(ctx->loop = loop_new()))
+		return -ENOMEM;
+	ctx->conf = load_conf(ctx, NULL, NULL);
+	if (!ctx->conf) {
+		log_err(&ctx->log, "%s has errors; not starting", ctx->opts.config);
+		return -EINVAL;
+	}
+	if ((r = daemon_host_addrs(&ctx->host)) < 0)
+		log_warn(&ctx->log, "cannot list the host's addresses: %s", strerror(-r));
+	if (!(ctx->pol = load_policy(ctx, ctx->conf)))
+		return -ENOMEM;
+	policy_assign_reqids(ctx->pol, NULL, &ctx->next_reqid);
+	log_groups(ctx);
+
+	if (!ctx->kern.ops) {
+		if ((r = xfrm_open(&ctx->kern)) < 0) {
+			log_err(&ctx->log, "cannot open the kernel's XFRM interface: %s",
+				strerror(-r));
+			return r;
+		}
+	}
+	ctx->kern_open = true;
+	if (!(ctx->shunts = shunts_new(&ctx->kern, &ctx->log)) ||
+	    !(ctx->peers = peers_new(PEERS_MAX)))
+		return -ENOMEM;
+
+	struct kernel_apply_result res;
+	r = kernel_install_set(&ctx->kern, ctx->pol, &ctx->log, &res);
+	if (r == -ENOMEM)
+		return r;
+	ctx->n_kpolicies = res.added - res.failed;
+	ctx->stats.kernel_errors += res.failed;
+	log_info(&ctx->log, "installed %zu kernel policies for %zu group entries%s",
+		 ctx->n_kpolicies, ctx->pol->n_entries, res.failed ? " (some refused, see above)" : "");
+
+	int efd = ctx->kern.ops->event_fd(&ctx->kern);
+	if (efd >= 0 && (r = loop_add_fd(ctx->loop, efd, on_kernel_event, ctx)) < 0)
+		return r;
+	if (!ctx->opts.no_ike_sockets && (r = ike_sock_open(ctx)) < 0)
+		return r;
+	if ((r = ctl_open(ctx)) < 0)
+		return r;
+	if ((r = open_signals(ctx)) < 0)
+		return r;
+	ctx->shunt_timer = loop_timer_add(ctx->loop,
+					  (uint64_t)ctx->conf->setup.expire_shunt_interval_s * 1000,
+					  shunt_sweep_timer, ctx);
+	return 0;
+}
+
+struct shunt_keep {
+	struct meshd_ctx *ctx;
+};
+
+/* After a reload, a shunt stays only while its peer is still governed by a negotiating
+ * group of the same name. */
+static bool shunt_still_valid(const struct shunt *sh, void *arg)
+{
+	struct meshd_ctx *ctx = arg;
+	const struct pol_entry *e = policy_classify(ctx->pol, &sh->peer, sh->proto, sh->lport,
+						    sh->rport);
+	if (!e)
+		return false;
+	const struct pol_group *g = policy_group(ctx->pol, e);
+	return (g->cls == GC_OE_PASS || g->cls == GC_OE_DROP) && strcmp(g->name, sh->group) == 0;
+}
+
+void daemon_reload(struct meshd_ctx *ctx, struct reload_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	ctx->stats.reloads++;
+	struct conf *c = load_conf(ctx, &res->conf_errors, &res->conf_warnings);
+	if (!c) {
+		ctx->stats.reload_errors++;
+		log_err(&ctx->log, "reload: %s has errors; keeping the running configuration",
+			ctx->opts.config);
+		return;
+	}
+	if (strcmp(c->setup.ctlsocket, ctx->conf->setup.ctlsocket) != 0 ||
+	    strcmp(c->setup.nssdir, ctx->conf->setup.nssdir) != 0)
+		log_warn(&ctx->log, "reload: ctlsocket= and nssdir= changes take effect at restart");
+	int r = daemon_host_addrs(&ctx->host);
+	if (r < 0)
+		log_warn(&ctx->log, "cannot list the host's addresses: %s", strerror(-r));
+	struct policy_set *p = load_policy(ctx, c);
+	if (!p) {
+		conf_free(c);
+		ctx->stats.reload_errors++;
+		log_err(&ctx->log, "reload: out of memory; keeping the running configuration");
+		return;
+	}
+	policy_assign_reqids(p, ctx->pol, &ctx->next_reqid);
+	struct kernel_apply_result kr;
+	kernel_apply_diff(&ctx->kern, ctx->pol, p, &ctx->log, &kr);
+	policy_free(ctx->pol);
+	conf_free(ctx->conf);
+	ctx->pol = p;
+	ctx->conf = c;
+	res->ok = true;
+	res->added = kr.added;
+	res->removed = kr.removed;
+	res->changed = kr.changed;
+	res->unchanged = p->n_entries - kr.added - kr.changed;
+	res->kernel_failed = kr.failed;
+	ctx->stats.kernel_errors += kr.failed;
+	res->shunts_dropped = shunts_filter(ctx->shunts, shunt_still_valid, ctx);
+	log_info(&ctx->log, "reloaded: %zu added, %zu removed, %zu changed, %zu unchanged entries"
+		 "%s", res->added, res->removed, res->changed, res->unchanged,
+		 kr.failed ? " (some kernel policies refused, see above)" : "");
+}
+
+void daemon_stop(struct meshd_ctx *ctx)
+{
+	ctl_close(ctx);
+	ike_sock_close(ctx);
+	if (ctx->shunts) {
+		shunts_clear(ctx->shunts);
+		shunts_free(ctx->shunts);
+		ctx->shunts = NULL;
+	}
+	if (ctx->kern_open && ctx->pol) {
+		int r = kernel_remove_set(&ctx->kern, ctx->pol, &ctx->log);
+		if (r < 0)
+			log_err(&ctx->log, "removing meshd's kernel policies: %s", strerror(-r));
+	}
+	if (ctx->kern_open && ctx->kern.ops->close)
+		ctx->kern.ops->close(&ctx->kern);
+	ctx->kern_open = false;
+	peers_free(ctx->peers);
+	ctx->peers = NULL;
+	policy_free(ctx->pol);
+	ctx->pol = NULL;
+	conf_free(ctx->conf);
+	ctx->conf = NULL;
+	free(ctx->host.a);
+	ctx->host.a = NULL;
+	ctx->host.n = 0;
+	if (ctx->signal_fd >= 0)
+		close(ctx->signal_fd);
+	ctx->signal_fd = -1;
+	loop_free(ctx->loop);
+	ctx->loop = NULL;
+}
+
+static void on_signal(int fd, uint32_t events, void *arg)
+{
+	struct meshd_ctx *ctx = arg;
+	struct signalfd_siginfo si;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			struct reload_result res;
+			log_info(&ctx->log, "SIGHUP: reloading");
+			daemon_reload(ctx, &res);
+		} else {
+			log_info(&ctx->log, "signal %u: stopping", si.ssi_signo);
+			loop_stop(ctx->loop);
+		}
+	}
+}
+
+static int open_signals(struct meshd_ctx *ctx)
+{
+	ctx->signal_fd = -1;
+	if (ctx->opts.no_signals)
+		return 0;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	ctx->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (ctx->signal_fd < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return loop_add_fd(ctx->loop, ctx->signal_fd, on_signal, ctx);
+}
