@@ -77,11 +77,18 @@ struct kernel_ops {
 	 * family, so the implementation can tune the kernel's hashing (hthresh). */
 	int (*tune)(struct kernel *k, size_t n_prefix4, size_t n_prefix6);
 	void (*close)(struct kernel *k);
+	/* All main-type IN/OUT/FWD policies now in the kernel (for status and tests). On
+	 * success *out is a malloc'd array of *n entries (NULL when 0) that the caller frees.
+	 * May be NULL in an implementation that cannot list. */
+	int (*policy_dump)(struct kernel *k, struct kpolicy **out, size_t *n);
 };
+
+struct log;
 
 struct kernel {
 	const struct kernel_ops *ops;
 	void *priv;
+	struct log *log;              /* optional, set by the caller (zero-init = silent) */
 };
 
 /* The XFRM/netlink implementation (kernel_xfrm.c). */
