@@ -47,11 +47,52 @@ struct kacquire {
 	uint32_t seq;
 };
 
+/* An ESP SA (one direction). Keys are raw bytes; algorithm names are the kernel's crypto
+ * API names ("rfc4106(gcm(aes))", "cbc(aes)", "hmac(sha256)"). */
+struct ksa {
+	struct addr src, dst;         /* outer addresses */
+	uint32_t spi;                 /* host order */
+	uint32_t reqid;
+	bool tunnel;                  /* mode tunnel, else transport */
+	struct ksel sel;              /* the SA's selector (host pair, proto/ports) */
+	/* AEAD (aead_name set) or cipher + integrity */
+	char aead_name[64];
+	uint16_t aead_icv_bits;       /* 128 for GCM-16 */
+	char enc_name[64];
+	char auth_name[64];
+	uint16_t auth_trunc_bits;     /* 128 for hmac(sha256) per RFC 4868 */
+	uint8_t enc_key[64];          /* for AEAD: key || salt (RFC 4106: 4-byte salt) */
+	uint16_t enc_key_len;         /* bytes */
+	uint8_t auth_key[64];
+	uint16_t auth_key_len;
+	bool esn;
+	uint32_t replay_window;       /* packets; 0 = none (outbound) */
+	uint64_t soft_bytes, hard_bytes;      /* 0 = unlimited */
+	uint64_t soft_add_s, hard_add_s;      /* lifetimes in seconds since add; 0 = none */
+	/* UDP encapsulation (RFC 3948) when NAT was detected; 0 = none */
+	uint16_t encap_sport, encap_dport;
+};
+
+struct ksa_stats {
+	uint64_t bytes, packets;
+	uint64_t add_time, use_time;  /* unix seconds; use_time 0 = never used */
+};
+
+/* An EXPIRE: the kernel says an SA reached its soft or hard limit. */
+struct kexpire {
+	struct addr dst;
+	uint32_t spi;
+	uint8_t proto;
+	uint32_t reqid;
+	bool hard;
+};
+
 /* Per-item result of a batched call: index into the array passed, and -errno. */
 typedef void (*kernel_err_fn)(size_t index, int err, void *arg);
 
 struct kernel_events {
 	void (*acquire)(const struct kacquire *acq, void *arg);
+	void (*expire)(const struct kexpire *exp, void *arg);   /* may be NULL */
 	void *arg;
 };
 
@@ -76,6 +117,19 @@ struct kernel_ops {
 	/* Called once after the initial load with the number of prefix (non-host) policies per
 	 * family, so the implementation can tune the kernel's hashing (hthresh). */
 	int (*tune)(struct kernel *k, size_t n_prefix4, size_t n_prefix6);
+	/* ---- ESP SAs (the IKE engine) ---- */
+	/* Reserve an inbound SPI for src -> dst (XFRM_MSG_ALLOCSPI, larval state).
+	 * Returns 0 and *spi (host order) or -errno. */
+	int (*sa_get_spi)(struct kernel *k, const struct addr *src, const struct addr *dst,
+			  uint32_t reqid, uint32_t *spi);
+	/* Install (or update, for an SPI from sa_get_spi) an SA. A kernel without ESP answers
+	 * -ENOENT / -EPROTONOSUPPORT ("Requested type not found"): the caller reports it. */
+	int (*sa_add)(struct kernel *k, const struct ksa *sa);
+	/* Delete an SA; one already gone is not an error. */
+	int (*sa_del)(struct kernel *k, const struct addr *dst, uint32_t spi);
+	/* Byte/packet counters and times of an SA. */
+	int (*sa_stats)(struct kernel *k, const struct addr *dst, uint32_t spi,
+			struct ksa_stats *out);
 	void (*close)(struct kernel *k);
 	/* All main-type IN/OUT/FWD policies now in the kernel (for status and tests). On
 	 * success *out is a malloc'd array of *n entries (NULL when 0) that the caller frees.
@@ -93,7 +147,6 @@ struct kernel {
 
 /* The XFRM/netlink implementation (kernel_xfrm.c). */
 int xfrm_open(struct kernel *k);
-/* The in-memory implementation for tests (kernel_mock.c). */
-int kmock_open(struct kernel *k);
+/* tests/lib/kernel_mock.c implements an in-memory kernel for tests. */
 
 #endif
