@@ -31,6 +31,10 @@ enum conf_right { RIGHT_HOST /* an address or unset */, RIGHT_GROUP /* %group */
 /* Shunt actions. hold and reject are accepted as DROP with a warning. */
 enum shunt_action { SHUNT_UNSET = 0, SHUNT_NONE, SHUNT_PASS, SHUNT_DROP };
 
+/* sendca= and encapsulation= (stored for the IKE module). */
+enum conf_sendca { SENDCA_ISSUER = 0, SENDCA_NONE, SENDCA_ALL };
+enum conf_encaps { ENCAPS_AUTO = 0, ENCAPS_YES, ENCAPS_NO };
+
 /* authby= is a comma list; these are bits. */
 enum {
 	AUTHBY_RSASIG = 1u << 0,
@@ -81,6 +85,10 @@ struct conf_conn {
 	bool esn;                     /* default yes */
 	bool fragmentation;           /* default yes */
 	char *leftprotoport, *rightprotoport; /* raw; NULL = any */
+	bool narrowing;               /* default no */
+	bool mobike;                  /* default no */
+	enum conf_sendca sendca;      /* default issuer */
+	enum conf_encaps encapsulation; /* default auto */
 };
 
 struct conf_setup {
@@ -109,7 +117,10 @@ struct conf {
 /* Load path and everything it includes. Every problem goes to d with file:line. Returns
  * NULL if any error was reported (or on allocation failure); warnings do not fail. */
 struct conf *conf_load(const char *path, struct diag *d);
-/* The same from memory; name is used in messages and to resolve relative includes. */
+/* The same from memory; name is used in messages and to resolve relative includes. A
+ * name starting with '<' ("<fuzz>", "<stdin>") has no file system context: every include
+ * is then an error, so untrusted text cannot make the parser open files. name NULL is
+ * "<buffer>". */
 struct conf *conf_load_buf(const char *name, const char *text, size_t len, struct diag *d);
 void conf_free(struct conf *c);      /* accepts NULL */
 
@@ -128,5 +139,14 @@ enum group_class conf_conn_class(const struct conf_conn *cc);
 const char *group_class_name(enum group_class gc);  /* "clear", "private", ... */
 const char *shunt_action_name(enum shunt_action a); /* "pass", "drop", "none" */
 const struct conf_conn *conf_find_conn(const struct conf *c, const char *name);
+
+/* Value parsers of the conf parser (conf_keys.c), also for meshctl and the IKE module. */
+enum conf_unit { CONF_UNIT_MS, CONF_UNIT_S, CONF_UNIT_D };
+/* "N" (in unit), "Nms", "Ns", "Nm", "Nh", "Nd", "Nw" -> *ms. Returns 0, -EINVAL (syntax) or
+ * -ERANGE (above max_ms). */
+int conf_parse_duration(const char *s, enum conf_unit unit, uint64_t max_ms, uint64_t *ms);
+/* Syntax-check a Libreswan ike= (esp == false) or esp= proposal list such as
+ * "aes_gcm256-sha2_512;dh19+dh20,aes256-sha2". On failure a reason goes to why. */
+bool conf_check_proposals(const char *s, bool esp, char *why, size_t whylen);
 
 #endif
