@@ -54,6 +54,10 @@ struct policy_set {
 	/* reqid -> entry lookup (open addressing), filled by policy_assign_reqids */
 	struct pol_entry **by_reqid;
 	size_t by_reqid_cap;
+	/* added: */
+	size_t entries_cap;           /* allocated entries while parsing */
+	struct lpm *host4, *host6;    /* the "(host)" entries alone, checked first */
+	bool finished;                /* policy_finish ran: sorted, deduplicated, tries built */
 };
 
 /* Host addresses that are always clear, besides loopback and link-local. */
@@ -75,17 +79,24 @@ void policy_free(struct policy_set *s);        /* accepts NULL */
 size_t policy_parse_buf(struct policy_set *s, unsigned g, const char *file,
 			const char *text, size_t len, struct diag *d);
 
-/* The entry that governs traffic to peer with this protocol and ports (0 = any), or NULL
- * when no group covers it. */
+/* The entry that governs traffic to peer with this protocol and ports, or NULL when no
+ * group covers it. The "(host)" entries are checked first and always win. Otherwise the
+ * longest prefix with a matching entry wins; at that prefix the most specific match
+ * (proto + both ports > proto + lport > proto + rport > proto > none). An entry with a
+ * protocol/port matches only a query with that protocol/port: 0 in the query means
+ * "unknown" and matches only entries that have 0 (any) there. */
 const struct pol_entry *policy_classify(const struct policy_set *s, const struct addr *peer,
 					uint8_t proto, uint16_t lport, uint16_t rport);
 /* The narrowest entry of a negotiating group (OE_RESPOND, OE_PASS, OE_DROP) that
- * contains peer, ignoring clear/block entries (responder choice); NULL if none. */
+ * contains peer, ignoring clear/block entries (responder choice); NULL if none. At that
+ * prefix the entry without protocol is preferred, else the first in key order. */
 const struct pol_entry *policy_classify_oe(const struct policy_set *s, const struct addr *peer);
 
 /* Give every entry a reqid: an entry of new whose key and group match an entry of old
  * keeps its reqid; others get fresh ones from *next (which advances; 0 is never used).
- * Builds new's reqid index. old may be NULL. */
+ * Builds new's reqid index. old may be NULL. "Group matches" means the same group name
+ * and class. A fresh reqid never repeats one kept in the same set, even after *next
+ * wraps. O(n) after the sort done by policy_finish. */
 void policy_assign_reqids(struct policy_set *new_set, const struct policy_set *old,
 			  uint32_t *next);
 const struct pol_entry *policy_by_reqid(const struct policy_set *s, uint32_t reqid);
@@ -105,6 +116,37 @@ uint32_t policy_priority(unsigned family, unsigned peer_len, uint8_t proto, uint
 			 uint16_t rport, unsigned local_len, bool host_group);
 /* Priority of an entry's own kernel policies (local side wildcard). */
 uint32_t policy_entry_priority(const struct policy_set *s, const struct pol_entry *e);
+
+/* Building a set by hand (policy_load does these steps; tests and the fuzz target use
+ * them directly). policy_new: an empty set. policy_add_group: append a group (name and
+ * file are copied); returns its index or -ENOMEM. Groups are kept in the order added,
+ * which is config order and breaks ties between groups of the same class.
+ * policy_finish: add the automatic "(host)" group (last index), sort, resolve duplicates
+ * (reported to d), chain next_same and build the tries; returns 0 or -ENOMEM. No entry
+ * may be added after it. */
+struct policy_set *policy_new(void);
+int policy_add_group(struct policy_set *s, const char *name, const char *file,
+		     enum group_class cls, int conn) __attribute__((warn_unused_result));
+int policy_finish(struct policy_set *s, const struct host_addrs *host, bool strict,
+		  struct diag *d) __attribute__((warn_unused_result));
+
+/* Append a zeroed entry while parsing (NULL on ENOMEM or after policy_finish); the
+ * pointer is valid until the next append. */
+struct pol_entry *policy_entry_append(struct policy_set *s);
+/* Read s->groups[g].file into group g: a missing file sets file_missing and is no error;
+ * other failures are reported to d and leave the group empty. Returns 0 or -errno. */
+int policy_read_file(struct policy_set *s, unsigned g, struct diag *d);
+
+/* "10.0.1.0/24" or "10.0.1.0/24 tcp 0 25" into buf (POL_ENTRY_STRLEN bytes). */
+#define POL_ENTRY_STRLEN 80
+const char *policy_entry_str(const struct pol_entry *e, char *buf);
+/* Protocol name ("tcp", "ipv6-icmp") or its number in buf (4 bytes); proto 0 -> "any". */
+const char *policy_proto_name(uint8_t proto, char *buf);
+
+static inline bool policy_is_host(const struct policy_set *s, const struct pol_entry *e)
+{
+	return s->groups[e->group].conn < 0;
+}
 
 static inline const struct pol_group *policy_group(const struct policy_set *s,
 						   const struct pol_entry *e)
