@@ -9,6 +9,9 @@
 
 enum group_class conf_conn_class(const struct conf_conn *cc)
 {
+	/* Libreswan does not load auto=ignore conns: they are templates for also= */
+	if (cc->autostart == AUTO_IGNORE)
+		return GC_NONE;
 	switch (cc->right_kind) {
 	case RIGHT_GROUP:
 		return cc->type == TYPE_DROP ? GC_BLOCK : GC_CLEAR;

@@ -149,6 +149,7 @@ int daemon_start(struct meshd_ctx *ctx, const struct meshd_opts *opts)
 	policy_assign_reqids(ctx->pol, NULL, &ctx->next_reqid);
 	log_groups(ctx);
 
+	ctx->kern.log = &ctx->log;
 	if (!ctx->kern.ops) {
 		if ((r = xfrm_open(&ctx->kern)) < 0) {
 			log_err(&ctx->log, "cannot open the kernel's XFRM interface: %s",
@@ -156,6 +157,7 @@ int daemon_start(struct meshd_ctx *ctx, const struct meshd_opts *opts)
 			return r;
 		}
 	}
+	ctx->kern.log = &ctx->log;
 	ctx->kern_open = true;
 	if (!(ctx->shunts = shunts_new(&ctx->kern, &ctx->log)) ||
 	    !(ctx->peers = peers_new(PEERS_MAX)))

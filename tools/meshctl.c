@@ -39,11 +39,12 @@ static int run_remote(const char *path, int argc, char **argv, bool json)
 {
 	char req[CTL_MAX_REQUEST];
 	char *args[CTL_MAX_ARGS];
+	char json_flag[] = "--json";
 	int n = 0;
 	for (int i = 0; i < argc && n < CTL_MAX_ARGS; i++)
 		args[n++] = argv[i];
 	if (json && n < CTL_MAX_ARGS)
-		args[n++] = "--json";
+		args[n++] = json_flag;
 	int len = ctl_build_request(n, args, req, sizeof(req));
 	if (len < 0) {
 		fprintf(stderr, "meshctl: request too long\n");

@@ -1,0 +1,227 @@
+#!/bin/sh
+# daemon.sh — meshd against this machine's real kernel, in a private network namespace.
+#
+#   ns A (meshd) a0 10.0.0.1/24 fd00::1/64 ---- b0 ns B (plain host, no meshd)
+#        routes 10.20/16 10.30/16 10.40/16,          10.0.0.2, fd00::2 and every
+#        2001:db8:30::/48 via B                       test address below as /32 /128
+#
+# Groups (overlaps both ways, IPv6, a port line):
+#   clear    10.20.1.0/24   10.30.1.7   2001:db8:30::7
+#   private  10.20.1.5      10.30.1.0/24   2001:db8:30::/48
+#   block    10.30.1.8      2001:db8:30::8
+#   private-or-clear  10.40.0.0/16   10.40.9.0/24 tcp 0 25
+# Asserts: the exact kernel policies after start; priorities; packets to clear leave,
+# to block are refused, to private raise an ACQUIRE that ends in a failure shunt with
+# its reason (shuntstatus, why); reload edits change exactly the expected policies;
+# stop leaves no meshd policy behind and does not touch others.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_cmd ping
+
+A=$(ns_new a) && B=$(ns_new b) || skip "cannot create namespaces"
+ip link add a0 netns "$A" type veth peer name b0 netns "$B" || skip "no veth support"
+ip -n "$A" addr add 10.0.0.1/24 dev a0
+ip -n "$A" addr add fd00::1/64 dev a0 nodad
+ip -n "$B" addr add 10.0.0.2/24 dev b0
+ip -n "$B" addr add fd00::2/64 dev b0 nodad
+for a in 10.20.1.1 10.20.1.5 10.30.1.7 10.30.1.8 10.30.1.9 10.40.1.1; do
+	ip -n "$B" addr add "$a/32" dev b0
+done
+for a in 2001:db8:30::7 2001:db8:30::8 2001:db8:30::9; do
+	ip -n "$B" addr add "$a/128" dev b0 nodad
+done
+ip -n "$A" link set a0 up
+ip -n "$B" link set b0 up
+for p in 10.20.0.0/16 10.30.0.0/16 10.40.0.0/16; do ip -n "$A" route add "$p" via 10.0.0.2; done
+ip -n "$A" -6 route add 2001:db8:30::/48 via fd00::2
+
+CONF=$T_DIR/meshd.conf
+POL=$T_DIR/policies
+mkdir -p "$POL"
+cat >"$CONF" <<'CONF'
+config setup
+	shuntlifetime=2m
+
+conn clear
+	auto=ondemand
+	type=passthrough
+	authby=never
+	left=%defaultroute
+	right=%group
+
+conn block
+	auto=ondemand
+	type=drop
+	authby=never
+	left=%defaultroute
+	right=%group
+
+conn private
+	auto=ondemand
+	type=transport
+	authby=rsasig
+	failureshunt=drop
+	negotiationshunt=drop
+	left=%defaultroute
+	leftcert=node
+	leftid=%fromcert
+	rightid=%fromcert
+	right=%opportunisticgroup
+
+conn private-or-clear
+	auto=ondemand
+	type=transport
+	authby=rsasig
+	failureshunt=passthrough
+	negotiationshunt=passthrough
+	left=%defaultroute
+	leftcert=node
+	leftid=%fromcert
+	leftrsasigkey=%cert
+	rightrsasigkey=%cert
+	rightid=%fromcert
+	right=%opportunisticgroup
+CONF
+printf '10.20.1.0/24\n10.30.1.7\n2001:db8:30::7\n' >"$POL/clear"
+printf '# private peers\n10.20.1.5\n10.30.1.0/24\n2001:db8:30::/48\n' >"$POL/private"
+printf '10.30.1.8\n2001:db8:30::8\n' >"$POL/block"
+printf '10.40.0.0/16\n10.40.9.0/24 tcp 0 25\n' >"$POL/private-or-clear"
+
+# meshctl check accepts the fixture, and rejects a bad line with file:line
+if "$MESHCTL" check --config "$CONF" 2>"$T_DIR/check.err"; then ok "meshctl check accepts the fixture"
+else fail "meshctl check rejected the fixture: $(cat "$T_DIR/check.err")"; fi
+# (check reads policies-dir from the config; point it at ours)
+printf '10.1.2.0/24\n10.1.2.300\n' >"$T_DIR/bad"
+if "$MESHCTL" check --policy "$T_DIR/bad" 2>"$T_DIR/check.err"; then fail "check accepted a bad file"
+else assert_contains "check names file:line" "$T_DIR/bad:2:" "$(cat "$T_DIR/check.err")"; fi
+
+# a policy that is not meshd's must survive meshd's start and stop
+ip -n "$A" xfrm policy add src 0.0.0.0/0 dst 192.0.2.99/32 dir out priority 1000 action block
+FOREIGN="out 0.0.0.0/0 192.0.2.99/32 any 0 0 block"
+
+start_meshd "$A" "$CONF" "$POL" a || { finish; exit 1; }
+M=$MESHD_PID
+
+mine() { pol_dump "$A" | grep -E ' (10\.(20|30|40)\.|2001:db8:30::)' ; }
+EXPECTED="fwd 10.20.1.0/24 0.0.0.0/0 any 0 0 pass
+fwd 10.30.1.7/32 0.0.0.0/0 any 0 0 pass
+fwd 10.30.1.8/32 0.0.0.0/0 any 0 0 block
+fwd 2001:db8:30::7/128 ::/0 any 0 0 pass
+fwd 2001:db8:30::8/128 ::/0 any 0 0 block
+in 10.20.1.0/24 0.0.0.0/0 any 0 0 pass
+in 10.30.1.7/32 0.0.0.0/0 any 0 0 pass
+in 10.30.1.8/32 0.0.0.0/0 any 0 0 block
+in 2001:db8:30::7/128 ::/0 any 0 0 pass
+in 2001:db8:30::8/128 ::/0 any 0 0 block
+out 0.0.0.0/0 10.20.1.0/24 any 0 0 pass
+out 0.0.0.0/0 10.20.1.5/32 any 0 0 trap
+out 0.0.0.0/0 10.30.1.0/24 any 0 0 trap
+out 0.0.0.0/0 10.30.1.7/32 any 0 0 pass
+out 0.0.0.0/0 10.30.1.8/32 any 0 0 block
+out 0.0.0.0/0 10.40.0.0/16 any 0 0 trap
+out 0.0.0.0/0 10.40.9.0/24 tcp 0 25 trap
+out ::/0 2001:db8:30::/48 any 0 0 trap
+out ::/0 2001:db8:30::7/128 any 0 0 pass
+out ::/0 2001:db8:30::8/128 any 0 0 block"
+assert_eq "kernel policies after start" "$EXPECTED" "$(mine | sort)"
+assert_contains "loopback is always clear" "out 0.0.0.0/0 127.0.0.0/8 any 0 0 pass" "$(pol_dump "$A")"
+assert_contains "own address is always clear" "out 0.0.0.0/0 10.0.0.1/32 any 0 0 pass" "$(pol_dump "$A")"
+assert_contains "foreign policy untouched by start" "$FOREIGN" "$(pol_dump "$A")"
+
+p_clear32=$(pol_priority "$A" out 0.0.0.0/0 10.30.1.7/32)
+p_priv24=$(pol_priority "$A" out 0.0.0.0/0 10.30.1.0/24)
+p_priv32=$(pol_priority "$A" out 0.0.0.0/0 10.20.1.5/32)
+p_clear24=$(pol_priority "$A" out 0.0.0.0/0 10.20.1.0/24)
+p_port=$(pol_priority "$A" out 0.0.0.0/0 10.40.9.0/24)
+p_poc16=$(pol_priority "$A" out 0.0.0.0/0 10.40.0.0/16)
+[ "$p_clear32" -lt "$p_priv24" ] && ok "clear /32 outranks private /24" || fail "priority clear/32 $p_clear32 vs private/24 $p_priv24"
+[ "$p_priv32" -lt "$p_clear24" ] && ok "private /32 outranks clear /24" || fail "priority private/32 $p_priv32 vs clear/24 $p_clear24"
+[ "$p_port" -lt "$p_poc16" ] && ok "/24 port line outranks /16" || fail "priority port/24 $p_port vs /16 $p_poc16"
+
+pingA() { ip netns exec "$A" ping -n -q -c 1 -W 1 "$@" >/dev/null 2>&1; }
+
+pingA 10.20.1.1 && ok "clear /24 passes" || fail "ping to clear 10.20.1.1 failed"
+pingA 10.30.1.7 && ok "clear /32 inside private /24 passes" || fail "ping to clear 10.30.1.7 failed"
+pingA -6 2001:db8:30::7 && ok "IPv6 clear /128 passes" || fail "ping to 2001:db8:30::7 failed"
+out=$(ip netns exec "$A" ping -n -c 1 -W 1 10.30.1.8 2>&1)
+assert_contains "block /32 is refused" "Operation not permitted" "$out"
+out=$(ip netns exec "$A" ping -n -c 1 -W 1 -6 2001:db8:30::8 2>&1)
+assert_contains "IPv6 block /128 is refused" "Operation not permitted" "$out"
+
+# private: the first packet raises an ACQUIRE and is lost; the attempt ends (no IKE yet)
+# in the drop failure shunt with its reason
+pingA 10.30.1.9 && fail "ping to private 10.30.1.9 passed in clear"
+wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q 10.30.1.9" || fail "no shunt for 10.30.1.9"
+SHUNTS=$("$MESHCTL" --ctlsocket "$CTL" shuntstatus)
+assert_contains "shuntstatus line (private)" "10.0.0.1/32 -0-> 10.30.1.9/32 => %drop    IKE engine not built yet" "$SHUNTS"
+pingA 10.30.1.9 && fail "ping to private 10.30.1.9 passed while the drop shunt is up"
+WHY=$("$MESHCTL" --ctlsocket "$CTL" why 10.30.1.9)
+assert_contains "why names group and file:line" "group private (private), entry 10.30.1.0/24 at $POL/private:3" "$WHY"
+assert_contains "why gives the reason" "failure shunt %drop" "$WHY"
+assert_contains "why gives the reason (text)" "IKE engine not built yet" "$WHY"
+assert_contains "shunt policy in the kernel" "out 10.0.0.1/32 10.30.1.9/32 any 0 0 block" "$(pol_dump "$A")"
+
+# a private /32 inside a clear /24
+pingA 10.20.1.5
+wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q 10.20.1.5" || fail "no shunt for 10.20.1.5"
+# IPv6 private
+pingA -6 2001:db8:30::9
+wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q 2001:db8:30::9" || fail "no IPv6 shunt"
+assert_contains "IPv6 shunt" "fd00::1/128 -0-> 2001:db8:30::9/128 => %drop" "$("$MESHCTL" --ctlsocket "$CTL" shuntstatus)"
+
+# private-or-clear: falls back to clear; the next packet passes
+pingA 10.40.1.1
+wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q 10.40.1.1" || fail "no shunt for 10.40.1.1"
+assert_contains "shuntstatus line (private-or-clear)" "10.0.0.1/32 -0-> 10.40.1.1/32 => %pass    IKE engine not built yet" "$("$MESHCTL" --ctlsocket "$CTL" shuntstatus)"
+pingA 10.40.1.1 && ok "private-or-clear falls back to clear" || fail "ping to 10.40.1.1 failed after the pass shunt"
+
+JSON=$("$MESHCTL" --ctlsocket "$CTL" --json shuntstatus)
+assert_contains "shuntstatus --json" '"remote":"10.40.1.1/32","protocol":0,"local_port":0,"remote_port":0,"action":"pass","kind":"failure","group":"private-or-clear","reason":"IKE engine not built yet"' "$JSON"
+
+# ---- reload ----
+snap() { mine | sort >"$T_DIR/$1"; }
+snap before
+# comment-only edit and reorder: no change at all
+printf '# blocked\n2001:db8:30::8\n# again\n10.30.1.8   # trailing comment\n' >"$POL/block"
+R=$("$MESHCTL" --ctlsocket "$CTL" reload)
+assert_contains "reload after comment/reorder edit" "reloaded: 0 added, 0 removed, 0 changed" "$R"
+snap after1
+assert_eq "comment/reorder edit changes no policy" "$(cat "$T_DIR/before")" "$(cat "$T_DIR/after1")"
+# append one line and remove another
+printf '# private peers\n10.20.1.5\n10.30.1.0/24\n2001:db8:30::/48\n10.30.2.0/24\n' >"$POL/private"
+printf '10.20.1.0/24\n2001:db8:30::7\n' >"$POL/clear"
+R=$("$MESHCTL" --ctlsocket "$CTL" reload)
+assert_contains "reload counts" "reloaded: 1 added, 1 removed, 0 changed" "$R"
+snap after2
+DIFF=$(diff "$T_DIR/before" "$T_DIR/after2" | grep '^[<>]')
+assert_eq "reload changes exactly the edited entries" "< fwd 10.30.1.7/32 0.0.0.0/0 any 0 0 pass
+< in 10.30.1.7/32 0.0.0.0/0 any 0 0 pass
+< out 0.0.0.0/0 10.30.1.7/32 any 0 0 pass
+> out 0.0.0.0/0 10.30.2.0/24 any 0 0 trap" "$DIFF"
+# move block -> clear
+printf '2001:db8:30::8\n' >"$POL/block"
+printf '10.20.1.0/24\n2001:db8:30::7\n10.30.1.8\n' >"$POL/clear"
+R=$("$MESHCTL" --ctlsocket "$CTL" --json reload)
+assert_contains "reload --json" '"ok":true,"added":0,"removed":0,"changed":1' "$R"
+assert_contains "moved entry is now pass" "out 0.0.0.0/0 10.30.1.8/32 any 0 0 pass" "$(pol_dump "$A")"
+pingA 10.30.1.8 && ok "moved entry passes traffic" || fail "ping to 10.30.1.8 failed after moving it to clear"
+# a broken config is refused and nothing changes
+cp "$CONF" "$T_DIR/good.conf"
+printf 'conn private\n\tnosuchkey=yes\n' >>"$CONF"
+snap before3
+"$MESHCTL" --ctlsocket "$CTL" reload >/dev/null 2>"$T_DIR/reload.err" && fail "reload with a broken config succeeded"
+assert_contains "broken reload refused" "reload refused" "$(cat "$T_DIR/reload.err")"
+snap after3
+assert_eq "broken reload changes nothing" "$(cat "$T_DIR/before3")" "$(cat "$T_DIR/after3")"
+cp "$T_DIR/good.conf" "$CONF"
+
+# SIGHUP reloads too
+printf '10.20.1.0/24\n2001:db8:30::7\n10.30.1.8\n10.30.3.3\n' >"$POL/clear"
+kill -HUP "$M"
+wait_for 5 sh -c "ip -n '$A' -o xfrm policy | grep -q 10.30.3.3/32" && ok "SIGHUP reloads" || fail "SIGHUP did not reload"
+
+# ---- stop ----
+stop_meshd "$M"
+assert_eq "stop leaves only the foreign policy" "$FOREIGN" "$(pol_dump "$A")"
+
+finish
