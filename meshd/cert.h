@@ -1,0 +1,94 @@
+/* cert.h — certificates and AUTH signatures over the NSS database (the only module
+ * besides crypto that includes NSS headers).
+ *
+ * The NSS database is opened by crypto_init(nssdir) (one NSS initialisation per process
+ * context); cert_open() then finds the node certificate and its key in it. All results
+ * that name a peer are plain data (DER bytes, printable strings), never NSS handles. */
+#ifndef MESHD_CERT_H
+#define MESHD_CERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "log.h"
+
+struct crypto;
+struct cert_store;
+
+enum cert_key_type { CERT_KEY_NONE, CERT_KEY_RSA, CERT_KEY_ECDSA };
+
+/* Our own identity: the node certificate and its private key. */
+struct cert_self {
+	enum cert_key_type key;
+	unsigned key_bits;            /* 2048, 256, ... */
+	struct buf der;               /* certificate, DER (owned) */
+	struct buf subject_der;       /* subject DN, DER: the ID_DER_ASN1_DN payload data */
+	char subject[512];            /* printable: "C=US, O=Example, CN=node1" */
+	char issuer[512];
+	char serial[80];              /* hex */
+	time_t not_before, not_after;
+};
+
+/* Open the store over an NSS database already opened by crypto_init(c, nssdir) and load
+ * the node certificate by nickname (leftcert=, default "node"). A missing nickname is not
+ * an error for NULL-auth-only setups: self->key is then CERT_KEY_NONE. 0 or -errno with
+ * the reason logged. */
+int cert_open(struct cert_store **out, struct crypto *c, const char *nickname,
+	      struct log *log);
+void cert_close(struct cert_store *s);
+/* Reload the node certificate (a renewed one under the same nickname). */
+int cert_reload(struct cert_store *s, const char *nickname);
+const struct cert_self *cert_self(const struct cert_store *s);
+
+/* RFC 7427 signature (AUTH method 14) over data with our key: out_alg gets the DER
+ * AlgorithmIdentifier (RSASSA-PSS with SHA-256/384/512, or ecdsa-with-SHA256/384/512),
+ * out_sig the signature. hash is a CRYPTO_HASH_* number chosen from the peer's
+ * SIGNATURE_HASH_ALGORITHMS. 0 or -errno. */
+int cert_sign(struct cert_store *s, uint16_t hash, const uint8_t *data, size_t len,
+	      struct buf *out_alg, struct buf *out_sig);
+
+/* The result of checking a peer's certificate chain. */
+struct cert_peer {
+	struct buf der;               /* end-entity certificate (owned) */
+	struct buf subject_der;       /* its subject DN, DER (compared with IDi/IDr) */
+	char subject[512];
+	char issuer[512];
+	enum cert_key_type key;
+	unsigned key_bits;
+	time_t not_after;
+	bool has_ip_san;              /* the certificate lists IP subjectAltNames */
+	void *pubkey;                 /* opaque handle for cert_verify_sig; freed with the peer */
+};
+
+/* Verify a peer's end-entity certificate (DER) plus intermediates to a CA trusted in the
+ * NSS database (trust CT,,), for the peer address: when the certificate carries IP
+ * subjectAltNames, peer must be one of them. Successful results are cached by certificate
+ * hash until the certificate expires. On failure *why says why (static text, e.g.
+ * "certificate issuer is not trusted", "certificate expired", "peer address not in the
+ * certificate's subjectAltName"). 0 or -EACCES / -EINVAL / -ENOMEM. */
+int cert_verify_peer(struct cert_store *s, const uint8_t *ee, size_t ee_len,
+		     const struct buf *chain, size_t n_chain, const struct addr *peer,
+		     struct cert_peer *out, const char **why);
+void cert_peer_free(struct cert_peer *p);
+
+/* Verify an AUTH signature by the peer's key: method 14 (alg is the DER
+ * AlgorithmIdentifier from the AUTH payload) or method 1 (RSA PKCS#1 v1.5 with SHA-1,
+ * alg empty). 0 or -EBADMSG (bad signature) / -ENOTSUP (algorithm). */
+int cert_verify_sig(struct cert_store *s, const struct cert_peer *p, unsigned method,
+		    const uint8_t *alg, size_t alg_len, const uint8_t *data, size_t len,
+		    const uint8_t *sig, size_t sig_len);
+
+/* Offline administration for meshctl (each opens and closes NSS itself). */
+int cert_initnss(const char *nssdir, struct log *log);
+/* Import a PKCS#12 file (password from pw, may be "") into nssdir; every CA certificate
+ * in it gets trust CT,,; the key certificate keeps its friendly name (nickname).
+ * Idempotent: importing the same file twice changes nothing. */
+int cert_import_p12(const char *nssdir, const char *file, const char *pw, struct log *log);
+/* Print every certificate: nickname, subject, issuer, serial, expiry, trust. */
+int cert_list(const char *nssdir, FILE *out, bool json);
+
+#endif
