@@ -23,6 +23,7 @@ struct suite {
 struct proposals {
 	uint8_t proto;                /* IKE_PROTO_IKE or IKE_PROTO_ESP */
 	struct ike_sa_pld sa;         /* with SPI fields empty (filled when emitting) */
+	char err[512];                /* proposals_parse's *why points here */
 };
 
 /* Parse ike= (proto IKE) or esp= (proto ESP) strings; NULL = the DESIGN.md defaults:
@@ -30,6 +31,14 @@ struct proposals {
  * ECP-256, ECP-384, MODP-2048, MODP-3072. ESP AES-GCM-16-256/128, AES-CBC +
  * HMAC-SHA2-256-128/512-256; ESN yes+no. Returns 0 or -EINVAL with *why set. */
 int proposals_parse(uint8_t proto, const char *spec, struct proposals *out, const char **why);
+/* ESP: offer/accept ESN YES+NO (esn, the default after parsing; we prefer YES) or NO
+ * only. No effect on IKE lists. */
+void proposals_set_esn(struct proposals *p, bool esn);
+/* Drop every DH transform (the Child SA of IKE_AUTH carries none, RFC 7296 §1.2). */
+void proposals_strip_dh(struct proposals *p);
+/* Add DH transform dh to every proposal that has none (CREATE_CHILD_SA with PFS: the IKE
+ * SA's group, as Libreswan does when esp= names none). 0 or -E2BIG. */
+int proposals_add_dh(struct proposals *p, uint16_t dh);
 /* The first DH group of the list (the KE guess), or 0. */
 uint16_t proposals_first_dh(const struct proposals *p);
 /* Does the list allow this DH group? */
