@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "json.h"
 #include "kernel_apply.h"
+#include "nft.h"
 #include "oe.h"
 #include "shunt.h"
 
@@ -101,8 +102,26 @@ static void shunt_counts(const struct meshd_ctx *ctx, size_t *nego, size_t *fpas
 	}
 }
 
+/* Inbound enforcement counters; false when enforcement is off. */
+static bool inbound_counters(struct meshd_ctx *ctx, struct nft_counters *c)
+{
+	memset(c, 0, sizeof(*c));
+	return ctx->nft && nft_counters(ctx->nft, c) == 0;
+}
+
+static void json_count(FILE *out, bool *f, const char *name, const struct nft_count *c)
+{
+	char k[64];
+	snprintf(k, sizeof(k), "%s_packets", name);
+	json_kv_u64(out, f, k, c->packets);
+	snprintf(k, sizeof(k), "%s_bytes", name);
+	json_kv_u64(out, f, k, c->bytes);
+}
+
 static int cmd_status(struct meshd_ctx *ctx, bool json, FILE *out)
 {
+	struct nft_counters nc;
+	bool inbound = inbound_counters(ctx, &nc);
 	struct kcounts kc;
 	size_t nego, fpass, fdrop;
 	count_kernel(ctx, &kc);
@@ -146,6 +165,18 @@ static int cmd_status(struct meshd_ctx *ctx, bool json, FILE *out)
 		json_kv_u64(out, &g, "negotiating", nego);
 		json_kv_u64(out, &g, "failed_pass", fpass);
 		json_kv_u64(out, &g, "failed_drop", fdrop);
+		fputc('}', out);
+		json_key(out, &f, "inbound");
+		g = true;
+		fputc('{', out);
+		json_kv_bool(out, &g, "enforced", inbound);
+		json_kv_str(out, &g, "error", ctx->opts.no_nft ? "disabled"
+					    : ctx->nft_error[0] ? ctx->nft_error : NULL);
+		json_count(out, &g, "private_dropped", &nc.private_dropped);
+		json_count(out, &g, "private_or_clear_accepted", &nc.poc_accepted);
+		json_count(out, &g, "ike_accepted", &nc.ike_accepted);
+		json_count(out, &g, "esp_accepted", &nc.esp_accepted);
+		json_count(out, &g, "ipsec_accepted", &nc.ipsec_accepted);
 		fputc('}', out);
 		json_key(out, &f, "host_addresses");
 		fputc('[', out);
@@ -200,6 +231,16 @@ static int cmd_status(struct meshd_ctx *ctx, bool json, FILE *out)
 		kc.block, ctx->stats.kernel_errors);
 	fprintf(out, "shunts: %zu negotiating, %zu failed-pass, %zu failed-drop\n", nego, fpass,
 		fdrop);
+	if (inbound)
+		fprintf(out, "inbound (nft inet meshd): cleartext from private dropped %" PRIu64
+			" pkts; clear from private-or-clear %" PRIu64 " pkts; IKE %" PRIu64
+			", ESP %" PRIu64 ", decrypted %" PRIu64 " pkts\n",
+			nc.private_dropped.packets, nc.poc_accepted.packets, nc.ike_accepted.packets,
+			nc.esp_accepted.packets, nc.ipsec_accepted.packets);
+	else
+		fprintf(out, "inbound enforcement: OFF (%s)\n",
+			ctx->opts.no_nft ? "disabled" : ctx->nft_error[0] ? ctx->nft_error
+									  : "table missing");
 	fprintf(out, "OE: %" PRIu64 " acquires (%" PRIu64 " ignored), %" PRIu64 " attempts, %" PRIu64
 		" failed\n", ctx->stats.acquires, ctx->stats.acquires_ignored, ctx->stats.attempts,
 		ctx->stats.failures);

@@ -16,6 +16,7 @@
 struct shunts;
 struct ctl;
 struct peers;
+struct nft;
 
 /* Command-line settings; they override meshd.conf. */
 struct meshd_opts {
@@ -25,6 +26,7 @@ struct meshd_opts {
 	bool nofork, stderrlog, debug;
 	bool no_ike_sockets;         /* tests: do not bind UDP 500/4500 */
 	bool no_signals;             /* tests: leave signal handling alone */
+	bool no_nft;                 /* tests: no nftables table (inbound enforcement) */
 };
 
 struct meshd_stats {
@@ -50,6 +52,8 @@ struct meshd_ctx {
 	struct shunts *shunts;
 	struct peers *peers;         /* per-peer diagnosis: last attempt and failure */
 	struct ctl *ctl;
+	struct nft *nft;             /* inbound enforcement; NULL when off or failed */
+	char nft_error[160];         /* why inbound enforcement is off, "" when on */
 	int ike_fd[4];               /* UDP 500 v4, 4500 v4, 500 v6, 4500 v6; -1 = closed */
 	int ctl_fd;                  /* listening control socket, -1 = closed */
 	int signal_fd;

@@ -13,6 +13,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "ike_sock.h"
+#include "nft.h"
 #include "oe.h"
 #include "shunt.h"
 
@@ -123,6 +124,36 @@ static void log_groups(struct meshd_ctx *ctx)
 
 static int open_signals(struct meshd_ctx *ctx);
 
+/* Inbound enforcement of `private` (nftables table inet meshd). A failure is loud but not
+ * fatal: outbound protection (XFRM) still holds, and status says enforcement is off. */
+static void nft_apply(struct meshd_ctx *ctx, const struct policy_set *s)
+{
+	int r;
+	if (ctx->opts.no_nft)
+		return;
+	if (!ctx->nft) {
+		struct nft_opts no = { .ike_port = ctx->conf->setup.ike_port,
+				       .nat_ike_port = ctx->conf->setup.nat_ike_port };
+		r = nft_open(&ctx->nft, &ctx->log, &no);
+		if (r < 0) {
+			snprintf(ctx->nft_error, sizeof(ctx->nft_error), "nftables unavailable: %s",
+				 strerror(-r));
+			log_err(&ctx->log, "inbound enforcement of private groups is OFF: %s",
+				ctx->nft_error);
+			ctx->nft = NULL;
+			return;
+		}
+	}
+	r = nft_sync(ctx->nft, s);
+	if (r < 0) {
+		snprintf(ctx->nft_error, sizeof(ctx->nft_error), "nftables refused the update: %s",
+			 strerror(-r));
+		log_err(&ctx->log, "inbound enforcement not updated: %s", ctx->nft_error);
+		return;
+	}
+	ctx->nft_error[0] = '\0';
+}
+
 int daemon_start(struct meshd_ctx *ctx, const struct meshd_opts *opts)
 {
 	int r;
@@ -171,6 +202,16 @@ int daemon_start(struct meshd_ctx *ctx, const struct meshd_opts *opts)
 	ctx->stats.kernel_errors += res.failed;
 	log_info(&ctx->log, "installed %zu kernel policies for %zu group entries%s",
 		 ctx->n_kpolicies, ctx->pol->n_entries, res.failed ? " (some refused, see above)" : "");
+	/* a crashed predecessor's leftovers go only now, after the new state is in place, so
+	 * its block and trap policies cover the peers until ours do */
+	size_t stale = 0;
+	r = kernel_remove_stale(&ctx->kern, ctx->pol, &ctx->log, &stale);
+	if (r < 0)
+		log_warn(&ctx->log, "cleaning up policies of a previous meshd: %s", strerror(-r));
+	else if (stale)
+		log_info(&ctx->log, "removed %zu policies a previous meshd left behind", stale);
+
+	nft_apply(ctx, ctx->pol);
 
 	int efd = ctx->kern.ops->event_fd(&ctx->kern);
 	if (efd >= 0 && (r = loop_add_fd(ctx->loop, efd, on_kernel_event, ctx)) < 0)
@@ -231,6 +272,7 @@ void daemon_reload(struct meshd_ctx *ctx, struct reload_result *res)
 	policy_assign_reqids(p, ctx->pol, &ctx->next_reqid);
 	struct kernel_apply_result kr;
 	kernel_apply_diff(&ctx->kern, ctx->pol, p, &ctx->log, &kr);
+	nft_apply(ctx, p);
 	policy_free(ctx->pol);
 	conf_free(ctx->conf);
 	ctx->pol = p;
@@ -261,6 +303,12 @@ void daemon_stop(struct meshd_ctx *ctx)
 		int r = kernel_remove_set(&ctx->kern, ctx->pol, &ctx->log);
 		if (r < 0)
 			log_err(&ctx->log, "removing meshd's kernel policies: %s", strerror(-r));
+	}
+	if (ctx->nft) {
+		int r = nft_close(ctx->nft, true);
+		if (r < 0)
+			log_err(&ctx->log, "removing the nftables table: %s", strerror(-r));
+		ctx->nft = NULL;
 	}
 	if (ctx->kern_open && ctx->kern.ops->close)
 		ctx->kern.ops->close(&ctx->kern);

@@ -250,3 +250,74 @@ int kernel_apply_diff(struct kernel *k, const struct policy_set *old,
 		return da.err;
 	return res->failed ? -EIO : 0;
 }
+
+/* Order policies by direction and selector, so two lists can be merged. */
+static int ksel_cmp(const struct kpolicy *a, const struct kpolicy *b)
+{
+	if (a->dir != b->dir)
+		return a->dir < b->dir ? -1 : 1;
+	int r = prefix_cmp(&a->sel.src, &b->sel.src);
+	if (!r)
+		r = prefix_cmp(&a->sel.dst, &b->sel.dst);
+	if (!r)
+		r = (a->sel.proto > b->sel.proto) - (a->sel.proto < b->sel.proto);
+	if (!r)
+		r = (a->sel.sport > b->sel.sport) - (a->sel.sport < b->sel.sport);
+	if (!r)
+		r = (a->sel.dport > b->sel.dport) - (a->sel.dport < b->sel.dport);
+	return r;
+}
+
+static int kpolicy_qcmp(const void *a, const void *b)
+{
+	return ksel_cmp(a, b);
+}
+
+int kernel_remove_stale(struct kernel *k, const struct policy_set *s, struct log *log,
+			size_t *n_removed)
+{
+	struct kpolicy *have = NULL, *want = NULL;
+	size_t n_have = 0, n_want = 0;
+	*n_removed = 0;
+	if (!k->ops->policy_dump)
+		return 0;
+	int r = k->ops->policy_dump(k, &have, &n_have);
+	if (r < 0)
+		return r;
+	want = calloc(s->n_entries * 3 + 1, sizeof(*want));
+	if (!want) {
+		free(have);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->n_entries; i++)
+		n_want += kernel_entry_policies(s, &s->entries[i], want + n_want);
+	qsort(have, n_have, sizeof(*have), kpolicy_qcmp);
+	qsort(want, n_want, sizeof(*want), kpolicy_qcmp);
+	/* keep only ours (priority band) that the set does not produce */
+	size_t j = 0, n_stale = 0;
+	for (size_t i = 0; i < n_have; i++) {
+		if (have[i].priority < POLICY_PRIO_BASE || have[i].priority >= POLICY_PRIO_END)
+			continue;
+		while (j < n_want && ksel_cmp(&want[j], &have[i]) < 0)
+			j++;
+		if (j < n_want && ksel_cmp(&want[j], &have[i]) == 0)
+			continue;
+		have[n_stale++] = have[i];
+	}
+	if (n_stale) {
+		struct batch b = { .set = s, .log = log, .verb = "delete" };
+		b.p = have;
+		b.n = n_stale;
+		b.owner = calloc(n_stale, sizeof(*b.owner));
+		if (b.owner) {
+			r = k->ops->policy_del(k, have, n_stale, batch_err, &b);
+			free(b.owner);
+		} else {
+			r = -ENOMEM;
+		}
+		*n_removed = n_stale - b.failed;
+	}
+	free(have);
+	free(want);
+	return r;
+}

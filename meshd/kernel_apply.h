@@ -19,6 +19,11 @@ size_t kernel_entry_policies(const struct policy_set *s, const struct pol_entry 
  * -EIO if some policies were refused (each logged with its file:line), or -ENOMEM. */
 int kernel_install_set(struct kernel *k, const struct policy_set *s, struct log *log,
 		       struct kernel_apply_result *res);
+/* Delete policies in meshd's priority band that s does not produce: what a crashed
+ * predecessor left (its shunts and entries since removed). Policies of other software
+ * are never touched. *n_removed gets the count. */
+int kernel_remove_stale(struct kernel *k, const struct policy_set *s, struct log *log,
+			size_t *n_removed);
 int kernel_remove_set(struct kernel *k, const struct policy_set *s, struct log *log);
 /* Apply only the difference old -> new: unchanged entries are not touched. */
 int kernel_apply_diff(struct kernel *k, const struct policy_set *old,

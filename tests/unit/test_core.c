@@ -180,7 +180,7 @@ static void fixture_start(struct fixture *fx)
 	ck_assert_int_eq(kmock_open(&fx->ctx->kern), 0);
 	struct meshd_opts o = {
 		.config = fx->conf, .ctlsocket = fx->sock, .policies_dir = fx->pol,
-		.nofork = true, .no_ike_sockets = true, .no_signals = true,
+		.nofork = true, .no_ike_sockets = true, .no_signals = true, .no_nft = true,
 	};
 	ck_assert_int_eq(daemon_start(fx->ctx, &o), 0);
 	/* continue from the real clock, so timers armed at start keep their deadlines */
