@@ -114,17 +114,32 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_load: install: %s (%zu refused)\n", strerror(-r), res.failed);
 	size_t n_pol = res.added;
 
-	/* 3. reload with one changed line: parse again + diff + apply */
-	write_groups(dir, n, 7);
-	t0 = now_s();
-	struct policy_set *s2 = policy_load(c, dir, &host, false, &d);
-	policy_assign_reqids(s2, s, &next);
-	double t_reparse = now_s() - t0;
-	double t1 = now_s();
-	kernel_apply_diff(&k, s, s2, &log, &res);
-	double t_diff = now_s() - t1;
-	double t_reload = now_s() - t0;
-	size_t changed = res.added + res.removed + res.changed;
+	/* 3. reload with one changed line: parse again + diff + apply. The first reload
+	 * of a process touches fresh memory; later ones reuse what the previous set freed,
+	 * which is the steady state of a daemon reloaded by cron or configuration
+	 * management. Both are reported. */
+	double t_reparse[2], t_diff[2], t_reload[2];
+	size_t changed = 0;
+	for (int round = 0; round < 2; round++) {
+		write_groups(dir, n, 7 + round);
+		t0 = now_s();
+		struct policy_set *s2 = policy_load(c, dir, &host, false, &d);
+		policy_assign_reqids(s2, s, &next);
+		t_reparse[round] = now_s() - t0;
+		double t1 = now_s();
+		kernel_apply_diff(&k, s, s2, &log, &res);
+		t_diff[round] = now_s() - t1;
+		t_reload[round] = now_s() - t0;
+		changed = res.added + res.removed + res.changed;
+		if (round == 0) {
+			/* keep the original set for the floor below; drop the first reload's */
+			struct policy_set *tmp = s2;
+			kernel_apply_diff(&k, tmp, s, &log, &res);
+			policy_free(tmp);
+		} else {
+			policy_free(s2);
+		}
+	}
 	k.ops->close(&k);
 
 	/* 4. the floor: the same policies, prebuilt, one batched put in a fresh namespace */
@@ -146,11 +161,13 @@ int main(int argc, char **argv)
 	printf("load: kernel install    %.3f s\n", t_kernel);
 	printf("load: total             %.3f s\n", t_parse + t_kernel);
 	printf("floor: raw batched put  %.3f s (%zu policies prebuilt)\n", t_floor, m);
-	printf("reload 1 line: parse    %.3f s\n", t_reparse);
-	printf("reload 1 line: diff+kernel %.4f s (%zu entry changed)\n", t_diff, changed);
-	printf("reload 1 line: total    %.3f s\n", t_reload);
+	for (int round = 0; round < 2; round++) {
+		const char *what = round ? "steady" : "first ";
+		printf("reload 1 line (%s): parse+trie %.3f s, diff+kernel %.4f s (%zu changed), "
+		       "total %.3f s\n", what, t_reparse[round], t_diff[round], changed,
+		       t_reload[round]);
+	}
 	policy_free(s);
-	policy_free(s2);
 	conf_free(c);
 	free(all);
 	char cmd[128];
