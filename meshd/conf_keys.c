@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "conf_keys.h"
+#include "proposal.h"
 
 #define MS_S  1000ull
 #define MS_M  (60 * MS_S)
@@ -757,242 +758,20 @@ bool conf_conn_check(const struct conf_conn *cc, struct diag *d, const char *fil
 
 /* ---- ike= / esp= proposals ----
  *
- * Libreswan's form: a comma list of proposals; a proposal is "-"-separated groups of
- * "+"-separated algorithm names: ENC[-INTEG][-PRF][-DH] (ike=) or ENC[-INTEG][-DH] (esp=),
- * where the DH group may also follow a ";" (older form). The kind of each group is found
- * from its names. A trailing "!" (old "strict" marker) is accepted. */
-
-enum alg_kind { ALG_UNKNOWN, ALG_BAD, ALG_ENC, ALG_AEAD, ALG_INTEG, ALG_NOINTEG, ALG_DH,
-		ALG_NODH };
-
-static enum alg_kind alg_classify(const char *n, const char **why)
-{
-	static const char *const enc_bases[] = {
-		"aes_gcm_16", "aes_gcm16", "aes_gcm_c", "aes_gcm", "aes_cbc", "aes", NULL,
-	};
-	static const char *const keylens[] = { "", "128", "192", "256", "_128", "_192", "_256",
-					       NULL };
-	static const char *const integ[] = {
-		"sha1", "sha", "sha2", "sha2_256", "sha2_384", "sha2_512", "sha256", "sha384",
-		"sha512", NULL,
-	};
-	static const char *const dh[] = {
-		"modp2048", "modp3072", "modp4096", "modp6144", "modp8192", "dh14", "dh15", "dh16",
-		"dh17", "dh18", "dh19", "dh20", "dh21", "dh31", "ecp256", "ecp384", "ecp521",
-		"ecp_256", "ecp_384", "ecp_521", "x25519", "curve25519", NULL,
-	};
-	static const struct { const char *prefix; const char *why; } bad[] = {
-		{ "aes_gcm_8", "only the 16-octet ICV of AES-GCM is supported" },
-		{ "aes_gcm8", "only the 16-octet ICV of AES-GCM is supported" },
-		{ "aes_gcm_12", "only the 16-octet ICV of AES-GCM is supported" },
-		{ "aes_gcm12", "only the 16-octet ICV of AES-GCM is supported" },
-		{ "aes_gcm_a", "only the 16-octet ICV of AES-GCM is supported" },
-		{ "aes_gcm_b", "only the 16-octet ICV of AES-GCM is supported" },
-		{ "aes_ctr", "AES-CTR is not supported" }, { "aes_ccm", "AES-CCM is not supported" },
-		{ "3des", "3DES is not supported" }, { "camellia", "Camellia is not supported" },
-		{ "serpent", "Serpent is not supported" }, { "twofish", "Twofish is not supported" },
-		{ "cast", "CAST is not supported" }, { "md5", "MD5 is not supported" },
-		{ "aes_xcbc", "AES-XCBC is not supported" }, { "aes_cmac", "AES-CMAC is not supported" },
-		{ "modp768", "too weak" }, { "modp1024", "too weak" }, { "modp1536", "too weak" },
-	};
-	static const char *const weak_dh[] = { "dh1", "dh2", "dh5", "dh22", "dh23", "dh24", NULL };
-	for (size_t i = 0; enc_bases[i]; i++) {
-		size_t bl = strlen(enc_bases[i]);
-		if (strncmp(n, enc_bases[i], bl) != 0)
-			continue;
-		for (size_t j = 0; keylens[j]; j++)
-			if (strcmp(n + bl, keylens[j]) == 0)
-				return strstr(enc_bases[i], "gcm") ? ALG_AEAD : ALG_ENC;
-	}
-	if (strcmp(n, "chacha20_poly1305") == 0 || strcmp(n, "chacha20poly1305") == 0)
-		return ALG_AEAD;
-	for (size_t i = 0; integ[i]; i++)
-		if (strcmp(n, integ[i]) == 0)
-			return ALG_INTEG;
-	if (strcmp(n, "none") == 0 || strcmp(n, "null") == 0)
-		return ALG_NOINTEG;   /* or ALG_NODH, by position */
-	for (size_t i = 0; dh[i]; i++)
-		if (strcmp(n, dh[i]) == 0)
-			return ALG_DH;
-	for (size_t i = 0; weak_dh[i]; i++)
-		if (strcmp(n, weak_dh[i]) == 0) {
-			*why = "too weak";
-			return ALG_BAD;
-		}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (strncmp(n, bad[i].prefix, strlen(bad[i].prefix)) == 0) {
-			*why = bad[i].why;
-			return ALG_BAD;
-		}
-	return ALG_UNKNOWN;
-}
-
-/* Classify every "+"-separated name of group g (lower-cased in place). Returns the kind of
- * the group, or ALG_UNKNOWN after writing why. */
-static enum alg_kind group_kind(char *g, bool dh_pos, const char *prop, char *why, size_t wl)
-{
-	enum alg_kind kind = ALG_UNKNOWN;
-	char *save = NULL, *n;
-	size_t gl = strlen(g);
-	if (gl == 0 || g[0] == '+' || g[gl - 1] == '+' || strstr(g, "++")) {
-		snprintf(why, wl, "empty algorithm name in proposal '%s'", prop);
-		return ALG_UNKNOWN;
-	}
-	for (char *p = g; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	for (n = strtok_r(g, "+", &save); n; n = strtok_r(NULL, "+", &save)) {
-		const char *bad = NULL;
-		enum alg_kind k = alg_classify(n, &bad);
-		if (k == ALG_NOINTEG && dh_pos)
-			k = ALG_NODH;
-		if (k == ALG_BAD) {
-			snprintf(why, wl, "algorithm '%s' in proposal '%s' is not supported (%s)", n,
-				 prop, bad);
-			return ALG_UNKNOWN;
-		}
-		if (k == ALG_UNKNOWN) {
-			snprintf(why, wl, "unknown algorithm '%s' in proposal '%s'", n, prop);
-			return ALG_UNKNOWN;
-		}
-		if (kind == ALG_UNKNOWN)
-			kind = k;
-		else if (k != kind) {
-			snprintf(why, wl, "'%s' cannot be an alternative to the algorithms before it "
-				 "in proposal '%s'", n, prop);
-			return ALG_UNKNOWN;
-		}
-	}
-	return kind;
-}
-
-static bool check_proposal(char p[static 256], bool esp, char *why, size_t wl)
-{
-	char prop[256], *semi, *save = NULL, *g;
-	enum alg_kind enc = ALG_UNKNOWN, hash[2] = { ALG_UNKNOWN, ALG_UNKNOWN };
-	size_t n_hash = 0, n_groups = 0;
-	bool dh = false;
-	size_t pl = strlen(p);
-	if (pl && p[pl - 1] == '!')
-		p[--pl] = 0;
-	snprintf(prop, sizeof(prop), "%s", p);
-	if (pl == 0) {
-		snprintf(why, wl, "empty proposal");
-		return false;
-	}
-	semi = strchr(p, ';');
-	if (semi) {
-		*semi++ = 0;
-		if (strchr(semi, ';')) {
-			snprintf(why, wl, "more than one ';' in proposal '%s'", prop);
-			return false;
-		}
-	}
-	if (!*p || p[0] == '-' || p[strlen(p) - 1] == '-' || strstr(p, "--")) {
-		snprintf(why, wl, "empty algorithm group in proposal '%s'", prop);
-		return false;
-	}
-	for (g = strtok_r(p, "-", &save); g; g = strtok_r(NULL, "-", &save), n_groups++) {
-		enum alg_kind k;
-		if (dh) {
-			snprintf(why, wl, "nothing may follow the DH group in proposal '%s'", prop);
-			return false;
-		}
-		k = group_kind(g, false, prop, why, wl);
-		if (k == ALG_UNKNOWN)
-			return false;
-		if (n_groups == 0) {
-			if (k != ALG_ENC && k != ALG_AEAD) {
-				snprintf(why, wl, "proposal '%s' must start with an encryption "
-					 "algorithm", prop);
-				return false;
-			}
-			enc = k;
-		} else if (k == ALG_INTEG || k == ALG_NOINTEG) {
-			if (n_hash == (esp ? 1u : 2u)) {
-				snprintf(why, wl, "too many integrity/PRF groups in proposal '%s'%s",
-					 prop, esp ? " (esp= takes ENC-INTEG-DH)" : "");
-				return false;
-			}
-			hash[n_hash++] = k;
-		} else if (k == ALG_DH) {
-			dh = true;
-		} else {
-			snprintf(why, wl, "misplaced algorithm in proposal '%s'", prop);
-			return false;
-		}
-	}
-	if (semi) {
-		enum alg_kind k;
-		if (dh) {
-			snprintf(why, wl, "two DH groups in proposal '%s'", prop);
-			return false;
-		}
-		k = group_kind(semi, true, prop, why, wl);
-		if (k == ALG_UNKNOWN)
-			return false;
-		if (k != ALG_DH && k != ALG_NODH) {
-			snprintf(why, wl, "only DH groups may follow ';' in proposal '%s'", prop);
-			return false;
-		}
-		if (k == ALG_NODH && !esp) {
-			snprintf(why, wl, "'none' as DH group is only valid in esp= (no PFS), "
-				 "proposal '%s'", prop);
-			return false;
-		}
-	}
-	if (esp && enc == ALG_AEAD && n_hash == 1 && hash[0] != ALG_NOINTEG) {
-		snprintf(why, wl, "AEAD encryption takes no integrity algorithm in esp=, proposal "
-			 "'%s' (drop it or write -none)", prop);
-		return false;
-	}
-	if (enc == ALG_ENC && n_hash >= 1 && hash[0] == ALG_NOINTEG) {
-		snprintf(why, wl, "non-AEAD encryption needs an integrity algorithm, proposal '%s'",
-			 prop);
-		return false;
-	}
-	if (!esp && n_hash == 2 && hash[1] == ALG_NOINTEG) {
-		snprintf(why, wl, "the PRF cannot be none, proposal '%s'", prop);
-		return false;
-	}
-	if (!esp && enc == ALG_AEAD && n_hash == 2 && hash[0] != ALG_NOINTEG) {
-		snprintf(why, wl, "AEAD encryption takes no integrity algorithm (ENC-none-PRF), "
-			 "proposal '%s'", prop);
-		return false;
-	}
-	return true;
-}
-
+ * One parser for the proposal language (proposal.c), so a conf that loads is a conf whose
+ * proposals the IKE engine can offer: an algorithm the crypto module lacks is an error
+ * here, with the same words. */
 bool conf_check_proposals(const char *s, bool esp, char *why, size_t whylen)
 {
-	char buf[256];
-	const char *p = s;
-	if (strlen(s) > 4096) {
-		snprintf(why, whylen, "proposal list longer than 4096 bytes");
+	struct proposals *p = malloc(sizeof(*p));
+	const char *w = NULL;
+	if (!p) {
+		snprintf(why, whylen, "out of memory");
 		return false;
 	}
-	if (!*s) {
-		snprintf(why, whylen, "empty proposal list");
-		return false;
-	}
-	for (;;) {
-		const char *e = strchr(p, ',');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		while (n && isspace((unsigned char)*p)) {
-			p++;
-			n--;
-		}
-		while (n && isspace((unsigned char)p[n - 1]))
-			n--;
-		if (n >= sizeof(buf)) {
-			snprintf(why, whylen, "proposal longer than %zu bytes", sizeof(buf) - 1);
-			return false;
-		}
-		memcpy(buf, p, n);
-		buf[n] = 0;
-		if (!check_proposal(buf, esp, why, whylen))
-			return false;
-		if (!e)
-			return true;
-		p = e + 1;
-	}
+	int r = proposals_parse(esp ? IKE_PROTO_ESP : IKE_PROTO_IKE, s, p, &w);
+	if (r < 0)
+		snprintf(why, whylen, "%s", w ? w : "invalid proposal list");
+	free(p);
+	return r == 0;
 }
