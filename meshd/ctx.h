@@ -16,6 +16,7 @@
 struct shunts;
 struct ctl;
 struct peers;
+struct ike;
 struct nft;
 
 /* Command-line settings; they override meshd.conf. */
@@ -52,6 +53,7 @@ struct meshd_ctx {
 	struct shunts *shunts;
 	struct peers *peers;         /* per-peer diagnosis: last attempt and failure */
 	struct ctl *ctl;
+	struct ike *ike;             /* the IKEv2 engine (ike.h); NULL before start / after stop */
 	struct nft *nft;             /* inbound enforcement; NULL when off or failed */
 	char nft_error[160];         /* why inbound enforcement is off, "" when on */
 	int ike_fd[4];               /* UDP 500 v4, 4500 v4, 500 v6, 4500 v6; -1 = closed */

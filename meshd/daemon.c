@@ -12,6 +12,7 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "ike.h"
 #include "ike_sock.h"
 #include "nft.h"
 #include "oe.h"
@@ -218,6 +219,8 @@ int daemon_start(struct meshd_ctx *ctx, const struct meshd_opts *opts)
 		return r;
 	if (!ctx->opts.no_ike_sockets && (r = ike_sock_open(ctx)) < 0)
 		return r;
+	if (!(ctx->ike = ike_new(ctx)))
+		return -ENOMEM;
 	if ((r = ctl_open(ctx)) < 0)
 		return r;
 	if ((r = open_signals(ctx)) < 0)
@@ -293,6 +296,8 @@ void daemon_reload(struct meshd_ctx *ctx, struct reload_result *res)
 void daemon_stop(struct meshd_ctx *ctx)
 {
 	ctl_close(ctx);
+	ike_free(ctx->ike);          /* Child SAs leave the kernel before the sockets close */
+	ctx->ike = NULL;
 	ike_sock_close(ctx);
 	if (ctx->shunts) {
 		shunts_clear(ctx->shunts);

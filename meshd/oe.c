@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctx.h"
+#include "ike.h"
 #include "oe.h"
 #include "shunt.h"
 
@@ -69,21 +70,37 @@ static struct peer_diag *peer_get(struct peers *p, const struct addr *peer)
 }
 
 /* Log a note about a peer once (until the note changes), not for every packet. */
-static void note_once(struct meshd_ctx *ctx, const struct addr *peer, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void note_once(struct meshd_ctx *ctx, const struct addr *peer, const char *fmt, ...)
+static void note_vonce(struct meshd_ctx *ctx, const struct addr *peer, const char *fmt,
+		       va_list ap) __attribute__((format(printf, 3, 0)));
+static void note_vonce(struct meshd_ctx *ctx, const struct addr *peer, const char *fmt,
+		       va_list ap)
 {
 	char msg[PEER_REASON_MAX];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	struct peer_diag *d = peer_get(ctx->peers, peer);
 	if (d && strcmp(d->last_note, msg) == 0)
 		return;
 	if (d)
 		snprintf(d->last_note, sizeof(d->last_note), "%s", msg);
 	log_info(&ctx->log, "%s", msg);
+}
+
+static void note_once(struct meshd_ctx *ctx, const struct addr *peer, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void note_once(struct meshd_ctx *ctx, const struct addr *peer, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	note_vonce(ctx, peer, fmt, ap);
+	va_end(ap);
+}
+
+void oe_note(struct meshd_ctx *ctx, const struct addr *peer, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	note_vonce(ctx, peer, fmt, ap);
+	va_end(ap);
 }
 
 static bool is_host_addr(const struct meshd_ctx *ctx, const struct addr *a)
@@ -106,9 +123,11 @@ static const struct conf_conn *entry_conn(const struct meshd_ctx *ctx, const str
 static int ike_start(struct meshd_ctx *ctx, const struct addr *local, const struct addr *peer,
 		     const struct pol_entry *e, const char **why)
 {
-	(void)ctx; (void)local; (void)peer; (void)e;
-	*why = "IKE engine not built yet";
-	return -ENOSYS;
+	if (!ctx->ike) {
+		*why = "IKE engine not running";
+		return -ENOSYS;
+	}
+	return ike_initiate(ctx->ike, local, peer, e, why);
 }
 
 void oe_acquire(struct meshd_ctx *ctx, const struct kacquire *acq)
@@ -136,7 +155,8 @@ void oe_acquire(struct meshd_ctx *ctx, const struct kacquire *acq)
 	}
 	/* Parallel ACQUIREs for a pair already negotiating or shunted are expected
 	 * (other flows, other protocols): ignore them. */
-	if (shunt_find(ctx->shunts, local, peer)) {
+	if (shunt_find(ctx->shunts, local, peer) ||
+	    (ctx->ike && ike_pair_active(ctx->ike, local, peer))) {
 		ctx->stats.acquires_ignored++;
 		return;
 	}
@@ -162,7 +182,8 @@ void oe_acquire(struct meshd_ctx *ctx, const struct kacquire *acq)
 		return;
 	}
 	const char *why = NULL;
-	if (ike_start(ctx, local, peer, e, &why) < 0)
+	int r = ike_start(ctx, local, peer, e, &why);
+	if (r < 0 && r != -EALREADY)
 		oe_failed(ctx, local, peer, why ? why : "IKE could not start");
 }
 

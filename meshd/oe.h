@@ -33,5 +33,10 @@ void oe_acquire(struct meshd_ctx *ctx, const struct kacquire *acq);
  * shunt with the reason, remember it for `why`, log one line. */
 void oe_failed(struct meshd_ctx *ctx, const struct addr *local, const struct addr *peer,
 	       const char *reason);
+/* Log a note about peer once (until it changes) and keep it for `meshctl why`
+ * (peer_diag.last_note): e.g. a peer that tried to negotiate although we classify it as
+ * clear (DESIGN.md 2.2 item 7). */
+void oe_note(struct meshd_ctx *ctx, const struct addr *peer, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

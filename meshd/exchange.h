@@ -1,0 +1,177 @@
+/* exchange.h — inside the IKEv2 engine: the engine object, the table-driven exchange
+ * machine (aesthetics.md 7.8) and the helpers the exchange files share.
+ *
+ * Each exchange file (x_sa_init.c, x_auth.c, x_info.c) owns one transition table. The
+ * dispatcher (exchange.c) takes a parsed, authenticated message, finds the first row whose
+ * state set, exchange, role, payload sets (cleartext and inside SK) and notify match, runs
+ * its handler and applies the verdict. It is the only code that changes sa->state, and it
+ * logs every change as "old -> new". */
+#ifndef MESHD_EXCHANGE_H
+#define MESHD_EXCHANGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "ike.h"
+#include "ike_emit.h"
+#include "ike_pld.h"
+#include "sa.h"
+#include "wr.h"
+
+struct meshd_ctx;
+struct timer_ref;
+
+struct ike {
+	struct meshd_ctx *ctx;        /* borrowed: the engine lives inside it */
+	struct crypto *crypto;        /* (owned) */
+	struct sa_table *sas;         /* (owned) */
+	ike_send_fn send;
+	void *send_arg;
+	struct timer_ref *timers;     /* armed timers (owned records) */
+	struct ike_counts st;         /* counters (the size fields are filled on demand) */
+};
+
+/* Verdicts of a handler (aesthetics.md 7.4). */
+enum verdict {
+	V_OK,          /* move to the row's state; a request's answer has been queued */
+	V_SUSPEND,     /* waiting on asynchronous work (resumed by serial) */
+	V_IGNORE,      /* drop silently and count; no state change */
+	V_NOTIFY,      /* answer the request with the error notify in x->notify; a
+	                * negotiation (not yet established) dies with it */
+	V_FAIL,        /* the SA dies; x->why says why */
+	V_BUG,
+};
+
+enum msg_role { ROLE_INITIATE, ROLE_REQUEST, ROLE_RESPONSE };
+
+/* Any error notify (< 16384) in the row's notify field. */
+#define X_ANY_ERROR 0xffff
+
+struct xctx {
+	struct ike *ike;
+	struct ike_sa *sa;
+	const struct ike_digest *d;   /* NULL when we initiate */
+	const struct addr *from, *to; /* where the message came from / was sent to */
+	uint16_t sport, dport;
+	uint16_t notify;              /* V_NOTIFY: the type */
+	uint8_t notify_data[16];      /*           its data */
+	size_t notify_len;
+	char why[160];                /* V_FAIL / V_NOTIFY: why, for the log and oe_failed */
+};
+
+struct ike_transition {
+	const char *story;            /* "respond to IKE_SA_INIT" */
+	uint32_t from;                /* IKES_BIT() mask */
+	uint8_t xchg;                 /* IKE_XCHG_* */
+	enum msg_role role;
+	uint64_t req, opt;            /* IKE_PL_BIT() sets, cleartext; N and V are always
+	                               * allowed */
+	uint64_t sk_req, sk_opt;      /* inside SK */
+	uint16_t notify;              /* a notify that must be present, 0 = none,
+	                               * X_ANY_ERROR = any error notify */
+	bool (*when)(const struct ike_digest *d);   /* extra condition, NULL = none */
+	enum ike_state to;
+	enum verdict (*handler)(struct xctx *x);
+};
+
+struct ike_exchange {
+	const char *name;
+	const struct ike_transition *rows;
+	size_t n;
+};
+
+#define PL(t) IKE_PL_BIT(IKE_PL_##t)
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+extern const struct ike_exchange xchg_sa_init, xchg_auth, xchg_info;
+
+/* ---- exchange.c: the dispatcher ---- */
+/* A datagram for the engine (see ike_input). */
+void exchange_input(struct ike *ike, const uint8_t *p, size_t n, const struct addr *from,
+		    uint16_t sport, const struct addr *to, uint16_t dport);
+/* Run the ROLE_INITIATE row of x that matches sa's state. Returns the verdict (the SA may
+ * be dead and freed afterwards when it is not V_OK). */
+enum verdict exchange_initiate(struct ike *ike, struct ike_sa *sa, const struct ike_exchange *x);
+/* The retransmit budget ran out (ike_msg.c): the SA dies with that reason. */
+void exchange_timeout(struct ike *ike, struct ike_sa *sa, const char *why);
+/* Delete an SA now without telling the peer (engine shutdown, IKE SA lifetime). */
+void exchange_kill(struct ike *ike, struct ike_sa *sa, const char *why);
+/* Set x->why (printf style; truncated to fit). */
+void x_why(struct xctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Log with the SA's prefix: "\"group#prefix\"[N] ...peer #S: ". */
+void sa_log(struct ike *ike, const struct ike_sa *sa, int level, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---- ike.c ---- */
+/* Fill sa->conf from the group entry e and its conn (proposals parsed). 0 or -EINVAL with
+ * *why set. */
+int ike_sa_configure(struct ike *ike, struct ike_sa *sa, const struct pol_entry *e,
+		     const char **why);
+/* A fresh reqid for a Child SA (never 0; shares the daemon's counter with the group
+ * entries so the two never collide). */
+uint32_t ike_new_reqid(struct ike *ike);
+/* Timers by serial. */
+enum ike_timer { T_RETRANSMIT, T_IKE_EXPIRE };
+uint64_t ike_timer_arm(struct ike *ike, uint32_t serial, enum ike_timer kind, uint64_t after_ms);
+void ike_timer_cancel(struct ike *ike, uint64_t *id);   /* sets *id = 0 */
+uint64_t ike_now_ms(const struct ike *ike);
+
+/* ---- ike_msg.c: messages ---- */
+struct msg_out {
+	struct wr w;
+	struct ike_emit e;
+	bool sk;
+	bool open;
+};
+/* Start a message of sa: header (SPIs, I/R flags, msgid) and, when sk, an SK payload whose
+ * inner payloads the caller emits next with m->e. */
+int msg_start(struct ike_sa *sa, struct msg_out *m, uint8_t xchg, bool response,
+	      uint32_t msgid, bool sk);
+/* Close, pad, encrypt (when sk) into *out (owned by the caller). The writer is freed. */
+int msg_seal(struct ike_sa *sa, struct msg_out *m, struct buf *out);
+void msg_abort(struct msg_out *m);
+/* Send our request (adopted: *msg is emptied), remember it for retransmits, arm the
+ * timer, advance msgid_next. */
+int msg_send_request(struct ike *ike, struct ike_sa *sa, struct buf *msg);
+/* Send our answer to the peer's current request (adopted) and cache it for duplicates;
+ * req_in is the request it answers (copied for duplicate detection). */
+int msg_send_response(struct ike *ike, struct ike_sa *sa, struct buf *msg,
+		      const uint8_t *req_in, size_t req_len);
+/* A stateless datagram (IKE_SA_INIT error answers). */
+int msg_send_raw(struct ike *ike, const struct addr *from, uint16_t sport,
+		 const struct addr *to, uint16_t dport, const uint8_t *p, size_t n);
+/* The outstanding request got its answer: stop retransmitting. */
+void msg_request_done(struct ike *ike, struct ike_sa *sa);
+/* Retransmit timer fired. */
+void msg_retransmit(struct ike *ike, struct ike_sa *sa);
+/* Decrypt d's SK payload with sa's keys and parse the inner payloads into d. *pt receives
+ * the plaintext (owned; d borrows from it). 0 or -EBADMSG (integrity) / -EINVAL (inner
+ * payloads malformed) / -ENOTSUP (fragments). */
+int msg_unprotect(struct ike_sa *sa, struct ike_digest *d, struct buf *pt);
+
+/* ---- ike_child.c: Child SAs in the kernel ---- */
+/* Reserve our inbound SPI for a Child SA with peer. */
+int child_reserve_spi(struct ike *ike, const struct ike_sa *sa, uint32_t reqid, uint32_t *spi);
+/* Derive keys (KEYMAT from SK_d, Ni, Nr; no PFS in IKE_AUTH), install both ESP SAs and
+ * the /32 policies (in, fwd for tunnel, then out replacing the pair's shunt). On failure
+ * everything installed is removed again and *why is set. */
+int child_install(struct ike *ike, struct ike_sa *sa, struct child_sa *c, const char **why);
+/* Remove the kernel state of c (SAs and policies); the object stays. */
+void child_uninstall(struct ike *ike, struct child_sa *c);
+/* Uninstall and free every Child SA of an IKE SA. */
+void child_remove_all(struct ike *ike, uint32_t ike_serial);
+/* Release an SPI reserved with child_reserve_spi that was never used. */
+void child_release_spi(struct ike *ike, const struct ike_sa *sa, uint32_t spi);
+
+/* ---- x_auth.c ---- */
+/* Initiator: build and send the IKE_AUTH request (after the IKE_SA_INIT response). */
+enum verdict x_auth_initiate(struct xctx *x);
+
+/* ---- names for logs ---- */
+const char *ike_dh_short(uint16_t dh);          /* "X25519", "ECP_256", "MODP2048" */
+/* "AES_GCM_16_256" etc. into buf. */
+const char *ike_encr_str(uint16_t encr, uint16_t bits, char *buf, size_t n);
+
+#endif

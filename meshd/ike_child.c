@@ -1,0 +1,262 @@
+/* ike_child.c — a negotiated Child SA into the kernel: KEYMAT (RFC 7296 §2.17), the two ESP
+ * SAs, and the host-pair policies (libreswan-oe.md §2.6).
+ *
+ * Order, so that no cleartext leaks and no packet meets a policy without its SA:
+ *   1. inbound SA (on the SPI we reserved), outbound SA;
+ *   2. inbound policy (and forward, for tunnel mode);
+ *   3. outbound policy at policy_priority(family, full, proto, lport, rport, full) — the
+ *      priority of the pair's negotiation/failure shunt. When the shunt has the same
+ *      selector, the shunt's record and kernel policy are removed first and the IPsec
+ *      policy is put at once: in that gap (no event-loop turn) only the group's trap can
+ *      match, which drops. A shunt with another selector is removed after the put.
+ * Removal goes the other way: outbound policy first, then inbound, then the SAs. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "exchange.h"
+#include "policy.h"
+#include "shunt.h"
+
+int child_reserve_spi(struct ike *ike, const struct ike_sa *sa, uint32_t reqid, uint32_t *spi)
+{
+	struct kernel *k = &ike->ctx->kern;
+	if (!k->ops->sa_get_spi)
+		return -ENOTSUP;
+	return k->ops->sa_get_spi(k, &sa->peer, &sa->local, reqid, spi);
+}
+
+void child_release_spi(struct ike *ike, const struct ike_sa *sa, uint32_t spi)
+{
+	struct kernel *k = &ike->ctx->kern;
+	if (k->ops->sa_del)
+		(void)k->ops->sa_del(k, &sa->local, spi);
+}
+
+/* Kernel crypto API names (RFC 4106 for GCM; RFC 4868 truncations). */
+static int fill_algs(struct ksa *ks, const struct suite *s, const struct crypto_buf *ekey,
+		     const struct crypto_buf *akey)
+{
+	if (ekey->len > sizeof(ks->enc_key) || akey->len > sizeof(ks->auth_key))
+		return -EINVAL;
+	if (s->encr == IKE_ENCR_AES_GCM_16) {
+		snprintf(ks->aead_name, sizeof(ks->aead_name), "rfc4106(gcm(aes))");
+		ks->aead_icv_bits = 128;
+	} else if (s->encr == IKE_ENCR_AES_CBC) {
+		snprintf(ks->enc_name, sizeof(ks->enc_name), "cbc(aes)");
+		switch (s->integ) {
+		case IKE_INTEG_HMAC_SHA2_256_128:
+			snprintf(ks->auth_name, sizeof(ks->auth_name), "hmac(sha256)");
+			ks->auth_trunc_bits = 128;
+			break;
+		case IKE_INTEG_HMAC_SHA2_384_192:
+			snprintf(ks->auth_name, sizeof(ks->auth_name), "hmac(sha384)");
+			ks->auth_trunc_bits = 192;
+			break;
+		case IKE_INTEG_HMAC_SHA2_512_256:
+			snprintf(ks->auth_name, sizeof(ks->auth_name), "hmac(sha512)");
+			ks->auth_trunc_bits = 256;
+			break;
+		case IKE_INTEG_HMAC_SHA1_96:
+			snprintf(ks->auth_name, sizeof(ks->auth_name), "hmac(sha1)");
+			ks->auth_trunc_bits = 96;
+			break;
+		default:
+			return -ENOTSUP;
+		}
+		memcpy(ks->auth_key, akey->p, akey->len);
+		ks->auth_key_len = (uint16_t)akey->len;
+	} else {
+		return -ENOTSUP;
+	}
+	memcpy(ks->enc_key, ekey->p, ekey->len);
+	ks->enc_key_len = (uint16_t)ekey->len;
+	return 0;
+}
+
+static void reverse(const struct ksel *in, struct ksel *out)
+{
+	*out = *in;
+	out->src = in->dst;
+	out->dst = in->src;
+	out->sport = in->dport;
+	out->dport = in->sport;
+}
+
+static void make_policy(const struct child_sa *c, enum kdir dir, struct kpolicy *p)
+{
+	memset(p, 0, sizeof(*p));
+	unsigned bits = addr_bits(c->peer.family);
+	if (dir == KDIR_OUT) {
+		p->sel = c->sel;
+		p->tmpl_src = c->local;
+		p->tmpl_dst = c->peer;
+	} else {
+		reverse(&c->sel, &p->sel);
+		p->tmpl_src = c->peer;
+		p->tmpl_dst = c->local;
+	}
+	p->dir = dir;
+	p->act = KACT_IPSEC;
+	p->reqid = c->reqid;
+	p->tunnel = c->tunnel;
+	p->priority = policy_priority(c->peer.family, bits, c->sel.proto, c->sel.sport,
+				      c->sel.dport, bits, false);
+}
+
+static void kerr(size_t i, int err, void *arg)
+{
+	(void)i;
+	*(int *)arg = err;
+}
+
+static int put_policy(struct kernel *k, const struct child_sa *c, enum kdir dir)
+{
+	struct kpolicy p;
+	int err = 0;
+	make_policy(c, dir, &p);
+	int r = k->ops->policy_put(k, &p, 1, kerr, &err);
+	return err ? err : r;
+}
+
+static void del_policy(struct kernel *k, const struct child_sa *c, enum kdir dir)
+{
+	struct kpolicy p;
+	make_policy(c, dir, &p);
+	(void)k->ops->policy_del(k, &p, 1, NULL, NULL);
+}
+
+static bool same_selector(const struct shunt *sh, const struct child_sa *c)
+{
+	struct kpolicy sp, cp;
+	shunt_kpolicy(sh, &sp);
+	make_policy(c, KDIR_OUT, &cp);
+	return prefix_cmp(&sp.sel.src, &cp.sel.src) == 0 &&
+	       prefix_cmp(&sp.sel.dst, &cp.sel.dst) == 0 && sp.sel.proto == cp.sel.proto &&
+	       sp.sel.sport == cp.sel.sport && sp.sel.dport == cp.sel.dport;
+}
+
+void child_uninstall(struct ike *ike, struct child_sa *c)
+{
+	struct kernel *k = &ike->ctx->kern;
+	if (c->pol_out)
+		del_policy(k, c, KDIR_OUT);
+	if (c->pol_in)
+		del_policy(k, c, KDIR_IN);
+	if (c->pol_fwd)
+		del_policy(k, c, KDIR_FWD);
+	c->pol_out = c->pol_in = c->pol_fwd = false;
+	if (c->sa_out)
+		(void)k->ops->sa_del(k, &c->peer, c->spi_out);
+	/* the inbound SPI was reserved even when no SA was installed on it */
+	if (c->spi_in)
+		(void)k->ops->sa_del(k, &c->local, c->spi_in);
+	c->sa_out = c->sa_in = false;
+}
+
+int child_install(struct ike *ike, struct ike_sa *sa, struct child_sa *c, const char **why)
+{
+	struct meshd_ctx *ctx = ike->ctx;
+	struct kernel *k = &ctx->kern;
+	struct crypto_child_keys keys = { 0 };
+	struct crypto_child_suite cs = { c->esp.encr, c->esp.encr_bits, c->esp.integ };
+	struct ksa in = { 0 }, out = { 0 };
+	int r;
+
+	*why = NULL;
+	r = crypto_child_keys(ike->crypto, sa->suite.prf, CRYPTO_IOV_BUF(sa->keys.sk_d), &cs,
+			      CRYPTO_IOV(NULL, 0), CRYPTO_IOV_BUF(sa->ni), CRYPTO_IOV_BUF(sa->nr),
+			      &keys);
+	if (r < 0) {
+		*why = "cannot derive the Child SA keys";
+		goto fail;
+	}
+	/* i: initiator -> responder */
+	const struct crypto_buf *e_in = sa->initiator ? &keys.er : &keys.ei;
+	const struct crypto_buf *a_in = sa->initiator ? &keys.ar : &keys.ai;
+	const struct crypto_buf *e_out = sa->initiator ? &keys.ei : &keys.er;
+	const struct crypto_buf *a_out = sa->initiator ? &keys.ai : &keys.ar;
+	if (fill_algs(&in, &c->esp, e_in, a_in) < 0 || fill_algs(&out, &c->esp, e_out, a_out) < 0) {
+		*why = "ESP algorithm not supported by the kernel interface";
+		r = -ENOTSUP;
+		goto fail;
+	}
+	uint64_t life = sa->conf.salifetime_s ? sa->conf.salifetime_s : 28800;
+	uint64_t margin = sa->conf.rekeymargin_s < life ? sa->conf.rekeymargin_s : life / 2;
+	for (int i = 0; i < 2; i++) {
+		struct ksa *ks = i ? &out : &in;
+		ks->reqid = c->reqid;
+		ks->tunnel = c->tunnel;
+		ks->esn = c->esp.esn;
+		ks->hard_add_s = life;
+		ks->soft_add_s = life - margin;
+	}
+	in.src = c->peer;
+	in.dst = c->local;
+	in.spi = c->spi_in;
+	reverse(&c->sel, &in.sel);
+	in.replay_window = sa->conf.replay_window ? sa->conf.replay_window : 128;
+	out.src = c->local;
+	out.dst = c->peer;
+	out.spi = c->spi_out;
+	out.sel = c->sel;
+
+	if ((r = k->ops->sa_add(k, &in)) < 0)
+		goto kfail;
+	c->sa_in = true;
+	if ((r = k->ops->sa_add(k, &out)) < 0)
+		goto kfail;
+	c->sa_out = true;
+	if ((r = put_policy(k, c, KDIR_IN)) < 0)
+		goto pfail;
+	c->pol_in = true;
+	if (c->tunnel) {
+		if ((r = put_policy(k, c, KDIR_FWD)) < 0)
+			goto pfail;
+		c->pol_fwd = true;
+	}
+	const struct shunt *sh = shunt_find(ctx->shunts, &c->local, &c->peer);
+	bool same = sh && same_selector(sh, c);
+	if (same)
+		shunt_del(ctx->shunts, &c->local, &c->peer);
+	if ((r = put_policy(k, c, KDIR_OUT)) < 0)
+		goto pfail;
+	c->pol_out = true;
+	if (sh && !same)
+		shunt_del(ctx->shunts, &c->local, &c->peer);
+	c->add_time = time(NULL);
+	crypto_child_keys_free(&keys);
+	explicit_bzero(&in, sizeof(in));
+	explicit_bzero(&out, sizeof(out));
+	return 0;
+
+kfail:
+	*why = r == -EPROTONOSUPPORT || r == -ENOENT ? "kernel has no ESP"
+						     : "kernel refused the ESP SA";
+	goto fail;
+pfail:
+	*why = "kernel refused the IPsec policy";
+fail:
+	sa_log(ike, sa, LOG_LVL_ERR, "Child SA #%u: %s (%s)", c->serial, *why, strerror(-r));
+	child_uninstall(ike, c);
+	crypto_child_keys_free(&keys);
+	explicit_bzero(&in, sizeof(in));
+	explicit_bzero(&out, sizeof(out));
+	return r < 0 ? r : -EIO;
+}
+
+void child_remove_all(struct ike *ike, uint32_t ike_serial)
+{
+	for (size_t i = 0; i < sa_child_count(ike->sas);) {
+		struct child_sa *c = sa_child_at(ike->sas, i);
+		if (c->ike_serial != ike_serial) {
+			i++;
+			continue;
+		}
+		child_uninstall(ike, c);
+		sa_child_free(ike->sas, c);
+	}
+}

@@ -1,0 +1,158 @@
+/* sa.h — IKE SA and Child SA objects of the IKEv2 engine and the tables that find them
+ * (by serial, by IKE SPIs, by peer).
+ *
+ * Serial numbers (#N, as Libreswan prints them) are shared by IKE and Child SAs, start at
+ * 1 and never repeat within an engine's life. Timers, kernel events and the control
+ * socket keep serials and look the SA up when they run (aesthetics.md 7.6): a deleted SA
+ * is then simply "not found".
+ *
+ * Ownership: the table owns every SA; sa_ike_new/sa_child_new return borrowed pointers
+ * valid until sa_ike_free/sa_child_free or sa_table_free. */
+#ifndef MESHD_SA_H
+#define MESHD_SA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "crypto.h"
+#include "ike.h"
+#include "kernel.h"
+#include "proposal.h"
+#include "ike_pld.h"
+
+/* IKE SA states; the transition tables use IKES_BIT() masks. */
+enum ike_state {
+	IKES_NEW = 0,          /* created; nothing sent or processed yet */
+	IKES_I_SA_INIT,        /* initiator: IKE_SA_INIT request sent */
+	IKES_R_SA_INIT,        /* responder: IKE_SA_INIT answered, waiting for IKE_AUTH */
+	IKES_I_AUTH,           /* initiator: IKE_AUTH request sent */
+	IKES_ESTABLISHED,      /* authenticated both ways */
+	IKES_DELETING,         /* our Delete(IKE) is out, waiting for its answer */
+	IKES_DEAD,             /* finished; the dispatcher frees it */
+	IKES__COUNT
+};
+#define IKES_BIT(s) (UINT32_C(1) << (s))
+const char *ike_state_name(enum ike_state s);
+
+/* The settings an SA was created with (a snapshot: a reload does not change a running
+ * negotiation). */
+struct sa_conf {
+	char group[IKE_GROUP_MAX];    /* group conn name */
+	struct prefix entry;          /* the group entry's prefix */
+	uint8_t proto;                /* the entry's protocol and ports (0 = any) */
+	uint16_t lport, rport;
+	unsigned instance;            /* [N] within the group */
+	unsigned authby;              /* AUTHBY_* bits */
+	bool transport;               /* type=transport */
+	uint32_t retransmit_timeout_ms, retransmit_interval_ms;
+	uint32_t ikelifetime_s, salifetime_s, rekeymargin_s;
+	uint32_t replay_window;
+	struct proposals ike, esp;
+};
+
+struct ike_sa {
+	uint32_t serial;
+	enum ike_state state;         /* changed by exchange.c only */
+	bool initiator;               /* original initiator */
+	bool oe;                      /* started by an ACQUIRE: failure -> oe_failed */
+	uint64_t spi_i, spi_r;
+	struct addr local, peer;
+	uint16_t lport, rport;        /* UDP: ours, the peer's */
+	struct sa_conf conf;
+
+	/* IKE_SA_INIT */
+	uint16_t dh_group;
+	struct crypto_dh *dh;         /* (owned) freed once the keys exist */
+	struct buf ni, nr;            /* nonces (owned) */
+	struct buf cookie;            /* COOKIE to echo (initiator) */
+	struct buf msg_i, msg_r;      /* the IKE_SA_INIT request / response as sent: AUTH */
+	unsigned invalid_ke;          /* INVALID_KE_PAYLOAD retries done */
+	bool nat_local, nat_peer;     /* NAT detected in front of us / the peer */
+	struct suite suite;           /* negotiated IKE suite */
+	struct crypto_ike_keys keys;
+	struct crypto_sk *sk_out, *sk_in;   /* (owned) protection of what we send / receive */
+
+	/* message layer (ike_msg.c) */
+	uint32_t msgid_next;          /* ID of our next request */
+	uint32_t msgid_peer;          /* ID we expect in the peer's next request */
+	struct buf req;               /* our outstanding request, for retransmits */
+	bool req_out;                 /* a request is outstanding */
+	uint32_t req_seq;             /* bumped by every msg_send_request */
+	uint8_t req_xchg;
+	uint64_t req_first_ms;        /* when it was first sent */
+	uint32_t rtx_interval_ms;     /* current interval (doubles) */
+	unsigned retransmits;         /* for the outstanding request */
+	uint64_t rtx_timer;           /* loop timer id, 0 = none */
+	struct buf last_req_in;       /* the peer's last request (duplicate detection) */
+	struct buf resp;              /* our answer to it (resent for a duplicate) */
+	bool have_resp;
+
+	/* authentication */
+	uint8_t peer_id_type;
+	char peer_id[IKE_PEER_ID_MAX];
+	const char *auth_name;        /* "NULL", "RSA", "ECDSA" */
+
+	uint32_t child;               /* serial of the Child SA being / made with IKE_AUTH */
+	bool child_up;                /* a Child SA was installed: not a failed attempt */
+	uint32_t child_spi_in;        /* initiator: SPI reserved before IKE_AUTH */
+	uint32_t child_reqid;
+	struct ike_ts_list ts_i, ts_r;  /* initiator: the selectors sent in IKE_AUTH */
+	char reason[160];             /* why it failed (reported once) */
+	time_t established_wall;
+	uint64_t expire_timer;        /* IKE SA lifetime (loop timer id) */
+};
+
+struct child_sa {
+	uint32_t serial, ike_serial;
+	struct addr local, peer;
+	uint32_t spi_in, spi_out;     /* host order */
+	uint32_t reqid;
+	bool tunnel;
+	bool sa_in, sa_out, pol_in, pol_out, pol_fwd;   /* what is in the kernel */
+	struct ksel sel;              /* local/32 -> peer/32 with protocol and ports */
+	struct suite esp;
+	char group[IKE_GROUP_MAX];
+	struct prefix entry;
+	unsigned instance;
+	time_t add_time;
+	char algs[IKE_ALGS_MAX];
+};
+
+struct sa_table;
+
+struct sa_table *sa_table_new(void);
+/* Frees every SA object (not their kernel state: see ike_child_remove). Accepts NULL. */
+void sa_table_free(struct sa_table *t);
+
+/* A new IKE SA with the next serial, state IKES_NEW, zeroed otherwise. NULL on ENOMEM. */
+struct ike_sa *sa_ike_new(struct sa_table *t);
+void sa_ike_free(struct sa_table *t, struct ike_sa *sa);
+struct child_sa *sa_child_new(struct sa_table *t, uint32_t ike_serial);
+void sa_child_free(struct sa_table *t, struct child_sa *c);
+
+struct ike_sa *sa_ike_by_serial(const struct sa_table *t, uint32_t serial);
+struct child_sa *sa_child_by_serial(const struct sa_table *t, uint32_t serial);
+/* The SA a message belongs to. we_initiated: the message lacks the I flag, so we are the
+ * original initiator. A responder SA matches on both SPIs; an initiator SA whose spi_r
+ * is still 0 matches any spi_r (the IKE_SA_INIT response). */
+struct ike_sa *sa_ike_by_spi(const struct sa_table *t, uint64_t spi_i, uint64_t spi_r,
+			     bool we_initiated);
+/* The responder SA a (retransmitted) IKE_SA_INIT request from peer with spi_i belongs to. */
+struct ike_sa *sa_ike_half_open(const struct sa_table *t, uint64_t spi_i,
+				const struct addr *peer);
+/* Any IKE SA (not dead) between local and peer; NULL if none. */
+struct ike_sa *sa_ike_by_pair(const struct sa_table *t, const struct addr *local,
+			      const struct addr *peer);
+/* Iteration in serial order: i from 0 while the result is not NULL. */
+struct ike_sa *sa_ike_at(const struct sa_table *t, size_t i);
+struct child_sa *sa_child_at(const struct sa_table *t, size_t i);
+size_t sa_ike_count(const struct sa_table *t);
+size_t sa_child_count(const struct sa_table *t);
+/* The next instance number for a group (1, 2, ...). */
+unsigned sa_next_instance(struct sa_table *t);
+
+#endif

@@ -1,0 +1,469 @@
+/* x_auth.c — IKE_AUTH (RFC 7296 §1.2, §2.15; RFC 7619 NULL authentication): its
+ * transition table and handlers. The first Child SA is made here.
+ *
+ *   Initiator                         Responder
+ *   HDR, SK {IDi, [IDr,] AUTH, SAi2, TSi, TSr, [N(USE_TRANSPORT_MODE)]}  -->
+ *                                <--  HDR, SK {IDr, AUTH, SAr2, TSi, TSr,
+ *                                              [N(USE_TRANSPORT_MODE)]}
+ *                                <--  HDR, SK {N(AUTHENTICATION_FAILED)}
+ *                                <--  HDR, SK {N(TS_UNACCEPTABLE | NO_PROPOSAL_CHOSEN)}
+ *
+ * AUTH octets (§2.15): the sender's IKE_SA_INIT message | the other side's nonce |
+ * prf(SK_px, ID'), ID' being the ID payload body. Method 13 (NULL, RFC 7619 §2.1) is
+ * computed like the shared-key MIC, with SK_pi / SK_pr as the shared secret:
+ *   AUTH = prf(prf(SK_px, "Key Pad for IKEv2"), <octets>).
+ * Certificates (method 14, RFC 7427) come with cert.c. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "exchange.h"
+#include "ike_emit.h"
+#include "policy.h"
+#include "ts.h"
+
+static const char key_pad[] = "Key Pad for IKEv2";
+
+/* prf(prf(SK_px, "Key Pad for IKEv2"), msg | nonce | prf(SK_px, ID')). of_initiator:
+ * the AUTH the original initiator sends (or we verify from it). */
+static int null_auth(struct ike *ike, const struct ike_sa *sa, bool of_initiator,
+		     const struct ike_id *id, uint8_t *out, size_t *out_len)
+{
+	uint16_t prf = sa->suite.prf;
+	size_t L = crypto_prf_len(prf);
+	const struct crypto_buf *key = of_initiator ? &sa->keys.sk_pi : &sa->keys.sk_pr;
+	const struct buf *msg = of_initiator ? &sa->msg_i : &sa->msg_r;
+	const struct buf *nonce = of_initiator ? &sa->nr : &sa->ni;
+	uint8_t idh[4] = { id->type, 0, 0, 0 };
+	uint8_t macid[CRYPTO_MAX_HASH_LEN], kp[CRYPTO_MAX_HASH_LEN];
+	struct crypto_iov idv[2] = { CRYPTO_IOV(idh, 4), CRYPTO_IOV(id->data.p, id->data.len) };
+	struct crypto_iov pad = CRYPTO_IOV(key_pad, sizeof(key_pad) - 1);
+	int r;
+
+	if (!L || L > CRYPTO_MAX_HASH_LEN || !msg->len)
+		return -EINVAL;
+	if ((r = crypto_prf(ike->crypto, prf, CRYPTO_IOV_BUF(*key), idv, 2, macid)) < 0 ||
+	    (r = crypto_prf(ike->crypto, prf, CRYPTO_IOV_BUF(*key), &pad, 1, kp)) < 0)
+		return r;
+	struct crypto_iov oct[3] = { CRYPTO_IOV_BUF(*msg), CRYPTO_IOV_BUF(*nonce),
+				     CRYPTO_IOV(macid, L) };
+	r = crypto_prf(ike->crypto, prf, CRYPTO_IOV(kp, L), oct, 3, out);
+	explicit_bzero(kp, sizeof(kp));
+	*out_len = L;
+	return r;
+}
+
+/* Constant-time comparison of the AUTH data. */
+static bool auth_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	uint8_t d = 0;
+	for (size_t i = 0; i < n; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
+}
+
+static void peer_id_text(struct ike_sa *sa, const struct ike_id *id)
+{
+	sa->peer_id_type = id->type;
+	struct addr a = { 0 };
+	switch (id->type) {
+	case IKE_ID_NULL:
+		snprintf(sa->peer_id, sizeof(sa->peer_id), "ID_NULL");
+		return;
+	case IKE_ID_IPV4_ADDR:
+	case IKE_ID_IPV6_ADDR:
+		a.family = id->type == IKE_ID_IPV4_ADDR ? AF_INET : AF_INET6;
+		if (id->data.len == addr_len(a.family)) {
+			memcpy(a.b, id->data.p, id->data.len);
+			addr_str(&a, sa->peer_id);
+			return;
+		}
+		break;
+	case IKE_ID_FQDN:
+	case IKE_ID_RFC822_ADDR: {
+		size_t n = 0;
+		for (size_t i = 0; i < id->data.len && n + 1 < sizeof(sa->peer_id); i++) {
+			uint8_t c = id->data.p[i];
+			sa->peer_id[n++] = c >= 0x20 && c < 0x7f && c != '\'' ? (char)c : '?';
+		}
+		sa->peer_id[n] = '\0';
+		return;
+	}
+	default:
+		break;
+	}
+	snprintf(sa->peer_id, sizeof(sa->peer_id), "%s", ike_id_type_name(id->type));
+}
+
+/* The text the logs and status show for an ESP suite. */
+static void esp_text(const struct suite *s, char *buf, size_t n)
+{
+	char e[32];
+	if (s->integ)
+		snprintf(buf, n, "ESP %s-%s%s", ike_encr_str(s->encr, s->encr_bits, e, sizeof(e)),
+			 ike_xf_id_name(IKE_XF_INTEG, s->integ), s->esn ? "/ESN" : "");
+	else
+		snprintf(buf, n, "ESP %s%s", ike_encr_str(s->encr, s->encr_bits, e, sizeof(e)),
+			 s->esn ? "/ESN" : "");
+}
+
+static void established(struct xctx *x, struct child_sa *c)
+{
+	struct ike *ike = x->ike;
+	struct ike_sa *sa = x->sa;
+	char ps[ADDR_STRLEN], e[32], ls[ADDR_STRLEN];
+	sa->established_wall = time(NULL);
+	sa->child_up = true;
+	sa_log(ike, sa, LOG_LVL_INFO, "IKE SA #%u established with %s (%s, %s, %s)", sa->serial,
+	       addr_str(&sa->peer, ps), ike_encr_str(sa->suite.encr, sa->suite.encr_bits, e, sizeof(e)),
+	       ike_dh_short(sa->dh_group), sa->auth_name);
+	sa_log(ike, sa, LOG_LVL_INFO, "Child SA #%u established: %s mode %s===%s {%s =>0x%08x "
+	       "<0x%08x}", c->serial, c->tunnel ? "tunnel" : "transport", addr_str(&c->local, ls),
+	       ps, c->algs, c->spi_out, c->spi_in);
+	uint64_t life = (uint64_t)(sa->conf.ikelifetime_s ? sa->conf.ikelifetime_s : 28800) * 1000;
+	sa->expire_timer = ike_timer_arm(ike, sa->serial, T_IKE_EXPIRE, life);
+}
+
+static struct child_sa *new_child(struct xctx *x, const struct suite *esp, uint32_t spi_out,
+				  const struct ksel *sel, bool tunnel)
+{
+	struct ike_sa *sa = x->sa;
+	struct child_sa *c = sa_child_new(x->ike->sas, sa->serial);
+	if (!c)
+		return NULL;
+	c->local = sa->local;
+	c->peer = sa->peer;
+	c->spi_in = sa->child_spi_in;
+	c->spi_out = spi_out;
+	c->reqid = sa->child_reqid;
+	c->tunnel = tunnel;
+	c->sel = *sel;
+	c->esp = *esp;
+	snprintf(c->group, sizeof(c->group), "%s", sa->conf.group);
+	c->entry = sa->conf.entry;
+	c->instance = sa->conf.instance;
+	esp_text(esp, c->algs, sizeof(c->algs));
+	sa->child = c->serial;
+	return c;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* HDR, SK {IDi, IDr, AUTH, SAi2, TSi, TSr, [N(USE_TRANSPORT_MODE)]} --> */
+enum verdict x_auth_initiate(struct xctx *x)
+{
+	struct ike *ike = x->ike;
+	struct ike_sa *sa = x->sa;
+	struct msg_out m;
+	struct buf out = { 0 };
+	uint8_t auth[CRYPTO_MAX_HASH_LEN];
+	size_t auth_len = 0;
+	int r;
+
+	sa->child_reqid = ike_new_reqid(ike);
+	if ((r = child_reserve_spi(ike, sa, sa->child_reqid, &sa->child_spi_in)) < 0) {
+		x_why(x, "kernel refused an SPI: %s", strerror(-r));
+		return V_FAIL;
+	}
+	struct ts_end le = { sa->local, sa->conf.proto, sa->conf.lport };
+	struct ts_end pe = { sa->peer, sa->conf.proto, sa->conf.rport };
+	if (ts_build(&le, &pe, &sa->ts_i, &sa->ts_r) < 0) {
+		x_why(x, "cannot express the traffic selectors");
+		return V_FAIL;
+	}
+	struct ike_id id = { .type = IKE_ID_NULL };
+	if (null_auth(ike, sa, true, &id, auth, &auth_len) < 0)
+		return V_BUG;
+	sa->auth_name = "NULL";
+	struct ike_sa_pld esp = sa->conf.esp.sa;
+	for (unsigned i = 0; i < esp.n_prop; i++) {
+		esp.prop[i].spi_size = 4;
+		esp.prop[i].spi[0] = (uint8_t)(sa->child_spi_in >> 24);
+		esp.prop[i].spi[1] = (uint8_t)(sa->child_spi_in >> 16);
+		esp.prop[i].spi[2] = (uint8_t)(sa->child_spi_in >> 8);
+		esp.prop[i].spi[3] = (uint8_t)sa->child_spi_in;
+	}
+	struct ike_auth a = { .method = IKE_AUTH_NULL, .data = { auth, auth_len } };
+	r = msg_start(sa, &m, IKE_XCHG_AUTH, false, sa->msgid_next, true);
+	ike_emit_id(&m.e, IKE_PL_IDI, &id);
+	ike_emit_id(&m.e, IKE_PL_IDR, &id);
+	ike_emit_auth(&m.e, &a);
+	if (sa->conf.transport) {
+		struct ike_notify n = { .type = IKE_N_USE_TRANSPORT_MODE };
+		ike_emit_notify(&m.e, &n);
+	}
+	ike_emit_sa(&m.e, &esp);
+	ike_emit_ts(&m.e, IKE_PL_TSI, &sa->ts_i);
+	ike_emit_ts(&m.e, IKE_PL_TSR, &sa->ts_r);
+	if (r < 0 || (r = msg_seal(sa, &m, &out)) < 0) {
+		msg_abort(&m);
+		x_why(x, "cannot build IKE_AUTH: %s", strerror(-r));
+		return V_FAIL;
+	}
+	msg_send_request(ike, sa, &out);
+	return V_OK;
+}
+
+/* Verify the peer's AUTH payload. */
+static bool verify_auth(struct xctx *x, const struct ike_id *id)
+{
+	struct ike_sa *sa = x->sa;
+	const struct ike_auth *a = &x->d->auth;
+	uint8_t want[CRYPTO_MAX_HASH_LEN];
+	size_t wl = 0;
+	char ps[ADDR_STRLEN];
+	addr_str(&sa->peer, ps);
+	if (a->method == IKE_AUTH_NULL) {
+		if (!(sa->conf.authby & AUTHBY_NULL)) {
+			x_why(x, "AUTHENTICATION_FAILED: %s used NULL "
+				 "authentication; group %.40s requires certificates", ps,
+				 sa->conf.group);
+			return false;
+		}
+		if (null_auth(x->ike, sa, !sa->initiator, id, want, &wl) < 0 ||
+		    a->data.len != wl || !auth_eq(a->data.p, want, wl)) {
+			x_why(x, "AUTHENTICATION_FAILED: the NULL AUTH of %s "
+				 "does not verify", ps);
+			return false;
+		}
+		sa->auth_name = "NULL";
+		return true;
+	}
+	x_why(x, "AUTHENTICATION_FAILED: %s used AUTH method %s, which "
+		 "is not available yet", ps, ike_auth_method_name(a->method));
+	return false;
+}
+
+/* Responder: the entry that governs the Child SA the initiator asks for. A protocol/port
+ * specific entry is found from the selectors; otherwise the narrowest negotiating entry
+ * (policy_classify_oe), as at IKE_SA_INIT. */
+static const struct pol_entry *child_entry(struct xctx *x)
+{
+	const struct policy_set *pol = x->ike->ctx->pol;
+	const struct ike_digest *d = x->d;
+	const struct addr *peer = &x->sa->peer;
+	if (d->tsi.n && d->tsr.n) {
+		const struct ike_ts *ti = &d->tsi.ts[0], *tr = &d->tsr.ts[0];
+		uint16_t rport = ti->sport == ti->eport ? ti->sport : 0;
+		uint16_t lport = tr->sport == tr->eport ? tr->sport : 0;
+		const struct pol_entry *e = policy_classify(pol, peer, ti->proto, lport, rport);
+		if (e) {
+			enum group_class gc = policy_group(pol, e)->cls;
+			if (gc == GC_OE_RESPOND || gc == GC_OE_PASS || gc == GC_OE_DROP)
+				return e;
+		}
+	}
+	return policy_classify_oe(pol, peer);
+}
+
+/* HDR, SK {IDi, [IDr,] AUTH, SAi2, TSi, TSr} -->
+ *                 <-- HDR, SK {IDr, AUTH, SAr2, TSi, TSr} */
+static enum verdict respond(struct xctx *x)
+{
+	struct ike *ike = x->ike;
+	struct ike_sa *sa = x->sa;
+	const struct ike_digest *d = x->d;
+	char ours[512], theirs[512];
+	const char *why = NULL;
+	struct msg_out m;
+	struct buf out = { 0 };
+	int r;
+
+	const struct pol_entry *e = child_entry(x);
+	if (!e) {
+		x_why(x, "TS_UNACCEPTABLE: no negotiating group entry");
+		x->notify = IKE_N_TS_UNACCEPTABLE;
+		return V_NOTIFY;
+	}
+	if (prefix_cmp(&e->pfx, &sa->conf.entry) != 0 || e->proto != sa->conf.proto ||
+	    e->lport != sa->conf.lport || e->rport != sa->conf.rport) {
+		if (ike_sa_configure(ike, sa, e, &why) < 0) {
+			x_why(x, "%s", why);
+			x->notify = IKE_N_TS_UNACCEPTABLE;
+			return V_NOTIFY;
+		}
+	}
+	if (!verify_auth(x, &d->idi)) {
+		sa_log(ike, sa, LOG_LVL_INFO, "%s", x->why);
+		x->notify = IKE_N_AUTHENTICATION_FAILED;
+		return V_NOTIFY;
+	}
+	peer_id_text(sa, &d->idi);
+
+	/* the Child SA: mode, proposal, selectors */
+	bool want_transport = ike_digest_notify(d, IKE_N_USE_TRANSPORT_MODE) != NULL;
+	if (want_transport != sa->conf.transport) {
+		x_why(x, "NO_PROPOSAL_CHOSEN: peer wants %s mode, group %s "
+			 "is %s", want_transport ? "transport" : "tunnel", sa->conf.group,
+			 sa->conf.transport ? "transport" : "tunnel");
+		sa_log(ike, sa, LOG_LVL_INFO, "%s", x->why);
+		x->notify = IKE_N_NO_PROPOSAL_CHOSEN;
+		return V_NOTIFY;
+	}
+	struct suite esp;
+	uint8_t num = 0;
+	if (proposals_select(&sa->conf.esp, &d->sa, 0, &esp, &num, NULL) < 0) {
+		x_why(x, "NO_PROPOSAL_CHOSEN for ESP");
+		sa_log(ike, sa, LOG_LVL_INFO, "no proposal chosen (ESP): ours [%s] theirs [%s]",
+		       proposals_str(&sa->conf.esp.sa, IKE_PROTO_ESP, ours, sizeof(ours)),
+		       proposals_str(&d->sa, IKE_PROTO_ESP, theirs, sizeof(theirs)));
+		x->notify = IKE_N_NO_PROPOSAL_CHOSEN;
+		return V_NOTIFY;
+	}
+	uint32_t spi_out = 0;
+	for (unsigned i = 0; i < d->sa.n_prop; i++)
+		if (d->sa.prop[i].num == num && d->sa.prop[i].spi_size == 4)
+			spi_out = be32(d->sa.prop[i].spi);
+	if (!spi_out) {
+		x_why(x, "peer's ESP proposal has no SPI");
+		x->notify = IKE_N_INVALID_SYNTAX;
+		return V_NOTIFY;
+	}
+	struct ts_end pe = { sa->peer, e->proto, e->rport }, le = { sa->local, e->proto, e->lport };
+	struct ts_pair pair;
+	struct ksel sel;
+	if (ts_narrow(&d->tsi, &d->tsr, &pe, &le, &pair) < 0 || ts_to_ksel(&pair, false, &sel) < 0) {
+		x_why(x, "TS_UNACCEPTABLE: the selectors do not fit group "
+			 "%s entry %s:%u", sa->conf.group, e->file, e->line);
+		sa_log(ike, sa, LOG_LVL_INFO, "%s", x->why);
+		x->notify = IKE_N_TS_UNACCEPTABLE;
+		return V_NOTIFY;
+	}
+	sa->child_reqid = ike_new_reqid(ike);
+	if ((r = child_reserve_spi(ike, sa, sa->child_reqid, &sa->child_spi_in)) < 0) {
+		x_why(x, "kernel refused an SPI: %s", strerror(-r));
+		x->notify = IKE_N_TEMPORARY_FAILURE;
+		return V_NOTIFY;
+	}
+	struct child_sa *c = new_child(x, &esp, spi_out, &sel, !sa->conf.transport);
+	if (!c)
+		return V_FAIL;
+	if (child_install(ike, sa, c, &why) < 0) {
+		x_why(x, "%s", why);
+		sa_child_free(ike->sas, c);
+		sa->child_spi_in = 0;   /* released by child_install's cleanup */
+		x->notify = IKE_N_NO_PROPOSAL_CHOSEN;
+		return V_NOTIFY;
+	}
+
+	/* the answer */
+	struct ike_id id = { .type = IKE_ID_NULL };
+	uint8_t auth[CRYPTO_MAX_HASH_LEN];
+	size_t auth_len = 0;
+	if (null_auth(ike, sa, false, &id, auth, &auth_len) < 0)
+		return V_BUG;
+	struct ike_auth a = { .method = IKE_AUTH_NULL, .data = { auth, auth_len } };
+	struct ike_sa_pld ans;
+	proposals_answer(&esp, IKE_PROTO_ESP, num, &ans);
+	ans.prop[0].spi_size = 4;
+	ans.prop[0].spi[0] = (uint8_t)(c->spi_in >> 24);
+	ans.prop[0].spi[1] = (uint8_t)(c->spi_in >> 16);
+	ans.prop[0].spi[2] = (uint8_t)(c->spi_in >> 8);
+	ans.prop[0].spi[3] = (uint8_t)c->spi_in;
+	struct ike_ts_list tsi, tsr;
+	ts_answer(&pair, &tsi, &tsr);
+	r = msg_start(sa, &m, IKE_XCHG_AUTH, true, d->hdr.msgid, true);
+	ike_emit_id(&m.e, IKE_PL_IDR, &id);
+	ike_emit_auth(&m.e, &a);
+	if (sa->conf.transport) {
+		struct ike_notify n = { .type = IKE_N_USE_TRANSPORT_MODE };
+		ike_emit_notify(&m.e, &n);
+	}
+	ike_emit_sa(&m.e, &ans);
+	ike_emit_ts(&m.e, IKE_PL_TSI, &tsi);
+	ike_emit_ts(&m.e, IKE_PL_TSR, &tsr);
+	if (r < 0 || msg_seal(sa, &m, &out) < 0) {
+		msg_abort(&m);
+		return V_BUG;
+	}
+	msg_send_response(ike, sa, &out, d->msg, d->msg_len);
+	established(x, c);
+	return V_OK;
+}
+
+/* <-- HDR, SK {IDr, AUTH, SAr2, TSi, TSr} */
+static enum verdict process_response(struct xctx *x)
+{
+	struct ike *ike = x->ike;
+	struct ike_sa *sa = x->sa;
+	const struct ike_digest *d = x->d;
+	const char *why = NULL;
+
+	if (!verify_auth(x, &d->idr)) {
+		sa_log(ike, sa, LOG_LVL_INFO, "%s", x->why);
+		return V_FAIL;
+	}
+	peer_id_text(sa, &d->idr);
+	struct suite esp;
+	if (proposals_accept(&sa->conf.esp, &d->sa, &esp) < 0 || d->sa.prop[0].spi_size != 4) {
+		x_why(x, "peer chose an ESP proposal we did not offer");
+		return V_FAIL;
+	}
+	uint32_t spi_out = be32(d->sa.prop[0].spi);
+	bool transport = ike_digest_notify(d, IKE_N_USE_TRANSPORT_MODE) != NULL;
+	if (transport != sa->conf.transport) {
+		x_why(x, "peer answered with %s mode; we asked for %s",
+			 transport ? "transport" : "tunnel", sa->conf.transport ? "transport" : "tunnel");
+		return V_FAIL;
+	}
+	struct ts_pair pair;
+	struct ksel sel;
+	if (ts_check_answer(&sa->ts_i, &sa->ts_r, &d->tsi, &d->tsr, &sa->local, &sa->peer,
+			    &pair) < 0 || ts_to_ksel(&pair, true, &sel) < 0) {
+		x_why(x, "TS_UNACCEPTABLE: the peer's selectors are not "
+			 "within ours");
+		return V_FAIL;
+	}
+	struct child_sa *c = new_child(x, &esp, spi_out, &sel, !sa->conf.transport);
+	if (!c)
+		return V_FAIL;
+	if (child_install(ike, sa, c, &why) < 0) {
+		x_why(x, "%s", why);
+		sa_child_free(ike->sas, c);
+		sa->child_spi_in = 0;
+		return V_FAIL;
+	}
+	established(x, c);
+	return V_OK;
+}
+
+/* <-- HDR, SK {[IDr, AUTH,] N(error)} */
+static enum verdict peer_error(struct xctx *x)
+{
+	const struct ike_digest *d = x->d;
+	for (unsigned i = 0; i < d->n_notify; i++) {
+		if (IKE_N_IS_ERROR(d->notify[i].type)) {
+			x_why(x, "peer answered %s",
+				 ike_notify_name(d->notify[i].type));
+			break;
+		}
+	}
+	sa_log(x->ike, x->sa, LOG_LVL_INFO, "IKE_AUTH: %s", x->why);
+	return V_FAIL;
+}
+
+static const struct ike_transition rows[] = {
+	/* <-- HDR, SK {[IDr, AUTH,] N(error)} */
+	{ .story = "IKE_AUTH refused", .from = IKES_BIT(IKES_I_AUTH), .xchg = IKE_XCHG_AUTH,
+	  .role = ROLE_RESPONSE, .req = PL(SK), .sk_req = PL(NOTIFY),
+	  .sk_opt = PL(IDR) | PL(AUTH) | PL(CERT), .notify = X_ANY_ERROR, .to = IKES_DEAD,
+	  .handler = peer_error },
+	/* <-- HDR, SK {IDr, [CERT,] AUTH, SAr2, TSi, TSr} */
+	{ .story = "process IKE_AUTH response", .from = IKES_BIT(IKES_I_AUTH),
+	  .xchg = IKE_XCHG_AUTH, .role = ROLE_RESPONSE, .req = PL(SK),
+	  .sk_req = PL(IDR) | PL(AUTH) | PL(SA) | PL(TSI) | PL(TSR), .sk_opt = PL(CERT),
+	  .to = IKES_ESTABLISHED, .handler = process_response },
+	/* HDR, SK {IDi, [CERT,] [CERTREQ,] [IDr,] AUTH, SAi2, TSi, TSr} --> */
+	{ .story = "respond to IKE_AUTH", .from = IKES_BIT(IKES_R_SA_INIT),
+	  .xchg = IKE_XCHG_AUTH, .role = ROLE_REQUEST, .req = PL(SK),
+	  .sk_req = PL(IDI) | PL(AUTH) | PL(SA) | PL(TSI) | PL(TSR),
+	  .sk_opt = PL(IDR) | PL(CERT) | PL(CERTREQ), .to = IKES_ESTABLISHED, .handler = respond },
+};
+
+const struct ike_exchange xchg_auth = { "IKE_AUTH", rows, ARRAY_LEN(rows) };
