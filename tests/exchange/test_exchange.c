@@ -38,6 +38,7 @@ struct pkt {
 
 struct node {
 	char dir[64];
+	char conf[128], pol[128], sock[128];   /* ctx->opts borrows these */
 	struct meshd_ctx *ctx;
 	struct addr addr;
 	char *logbuf;
@@ -110,13 +111,15 @@ struct node_conf {
 static void node_start(struct net *net, int i, const char *addr, const struct node_conf *nc)
 {
 	struct node *n = &net->node[i];
-	char conf[2048], pol[128], path[128], sock[128];
+	char conf[2048];
 	snprintf(n->dir, sizeof(n->dir), "/tmp/meshd-xchg-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(n->dir));
-	snprintf(pol, sizeof(pol), "%s/policies", n->dir);
-	ck_assert_int_eq(mkdir(pol, 0700), 0);
-	snprintf(path, sizeof(path), "%s/meshd.conf", n->dir);
-	snprintf(sock, sizeof(sock), "%s/ctl", n->dir);
+	char dir[64];
+	memcpy(dir, n->dir, sizeof(dir));
+	snprintf(n->pol, sizeof(n->pol), "%s/policies", dir);
+	ck_assert_int_eq(mkdir(n->pol, 0700), 0);
+	snprintf(n->conf, sizeof(n->conf), "%s/meshd.conf", dir);
+	snprintf(n->sock, sizeof(n->sock), "%s/ctl", dir);
 	char extra[256] = "";
 	if (nc->ike)
 		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "\tike=%s\n", nc->ike);
@@ -137,16 +140,16 @@ static void node_start(struct net *net, int i, const char *addr, const struct no
 		 nc->type ? nc->type : "transport", authby, extra,
 		 nc->type ? nc->type : "transport", authby, extra);
 	write_file(n->dir, "meshd.conf", conf);
-	write_file(pol, "private", nc->private_file ? nc->private_file : "10.0.0.0/16\n");
-	write_file(pol, "private-or-clear", nc->poc_file ? nc->poc_file : "");
-	write_file(pol, "clear", nc->clear_file ? nc->clear_file : "");
+	write_file(n->pol, "private", nc->private_file ? nc->private_file : "10.0.0.0/16\n");
+	write_file(n->pol, "private-or-clear", nc->poc_file ? nc->poc_file : "");
+	write_file(n->pol, "clear", nc->clear_file ? nc->clear_file : "");
 	n->ctx = calloc(1, sizeof(*n->ctx));
 	log_init(&n->ctx->log, LOG_SINK_STDERR, true, i ? "B" : "A");
 	n->logf = open_memstream(&n->logbuf, &n->loglen);
 	n->ctx->log.fp = n->logf;
 	ck_assert_int_eq(kmock_open(&n->ctx->kern), 0);
 	struct meshd_opts o = {
-		.config = path, .ctlsocket = sock, .policies_dir = pol,
+		.config = n->conf, .ctlsocket = n->sock, .policies_dir = n->pol,
 		.nofork = true, .no_ike_sockets = true, .no_signals = true,
 	};
 	ck_assert_int_eq(daemon_start(n->ctx, &o), 0);
