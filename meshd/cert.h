@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "addr.h"
@@ -75,9 +76,22 @@ int cert_verify_peer(struct cert_store *s, const uint8_t *ee, size_t ee_len,
 		     struct cert_peer *out, const char **why);
 void cert_peer_free(struct cert_peer *p);
 
+/* A peer key without a certificate (e.g. an IPSECKEY from DNS, converted to DER): out gets
+ * only key, key_bits and pubkey, for cert_verify_sig. spki: a DER SubjectPublicKeyInfo.
+ * 0, -EINVAL (undecodable), -ENOTSUP (not RSA or EC), -ENOMEM. Free with cert_peer_free. */
+int cert_peer_from_spki(const uint8_t *spki, size_t len, struct cert_peer *out);
+
+/* Counters of cert_verify_peer outcomes: a cold check (chain verified, key imported), a
+ * cache hit (neither), and failures. */
+struct cert_stats {
+	uint64_t verify_cold, verify_cached, verify_failed;
+};
+void cert_get_stats(const struct cert_store *s, struct cert_stats *out);
+
 /* Verify an AUTH signature by the peer's key: method 14 (alg is the DER
  * AlgorithmIdentifier from the AUTH payload) or method 1 (RSA PKCS#1 v1.5 with SHA-1,
- * alg empty). 0 or -EBADMSG (bad signature) / -ENOTSUP (algorithm). */
+ * alg empty). 0 or -EBADMSG (bad signature) / -ENOTSUP (algorithm) / -EINVAL (malformed
+ * AlgorithmIdentifier, or one that does not fit the key). s may be NULL. */
 int cert_verify_sig(struct cert_store *s, const struct cert_peer *p, unsigned method,
 		    const uint8_t *alg, size_t alg_len, const uint8_t *data, size_t len,
 		    const uint8_t *sig, size_t sig_len);
