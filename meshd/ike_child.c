@@ -6,9 +6,9 @@
  *   2. inbound policy (and forward, for tunnel mode);
  *   3. outbound policy at policy_priority(family, full, proto, lport, rport, full) — the
  *      priority of the pair's negotiation/failure shunt. When the shunt has the same
- *      selector, the shunt's record and kernel policy are removed first and the IPsec
- *      policy is put at once: in that gap (no event-loop turn) only the group's trap can
- *      match, which drops. A shunt with another selector is removed after the put.
+ *      selector the IPsec policy replaces it in place (UPDPOLICY) and only the shunt's
+ *      record is forgotten: there is no moment without a policy for the pair. A shunt
+ *      with another selector is deleted after the put.
  * Removal goes the other way: outbound policy first, then inbound, then the SAs. */
 #include "config.h"
 
@@ -220,12 +220,12 @@ int child_install(struct ike *ike, struct ike_sa *sa, struct child_sa *c, const 
 	}
 	const struct shunt *sh = shunt_find(ctx->shunts, &c->local, &c->peer);
 	bool same = sh && same_selector(sh, c);
-	if (same)
-		shunt_del(ctx->shunts, &c->local, &c->peer);
 	if ((r = put_policy(k, c, KDIR_OUT)) < 0)
 		goto pfail;
 	c->pol_out = true;
-	if (sh && !same)
+	if (same)
+		shunt_forget(ctx->shunts, &c->local, &c->peer);
+	else if (sh)
 		shunt_del(ctx->shunts, &c->local, &c->peer);
 	c->add_time = time(NULL);
 	crypto_child_keys_free(&keys);

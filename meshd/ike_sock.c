@@ -104,6 +104,7 @@ int ike_sock_send(struct meshd_ctx *ctx, const uint8_t *p, size_t n, const struc
 	struct msghdr mh = {
 		.msg_name = &ss, .msg_namelen = sl, .msg_iov = natt ? iov : iov + 1,
 		.msg_iovlen = natt ? 2 : 1, .msg_control = cbuf.b,
+		.msg_controllen = sizeof(cbuf.b),   /* CMSG_FIRSTHDR needs room to point at */
 	};
 	/* send from the address the exchange is bound to */
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);

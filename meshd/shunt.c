@@ -165,6 +165,15 @@ int shunt_del(struct shunts *s, const struct addr *local, const struct addr *pee
 	return 0;
 }
 
+int shunt_forget(struct shunts *s, const struct addr *local, const struct addr *peer)
+{
+	ssize_t at = find(s, local, peer);
+	if (at < 0)
+		return -ENOENT;
+	s->v[at] = s->v[--s->n];
+	return 0;
+}
+
 size_t shunts_sweep(struct shunts *s, uint64_t now_ms)
 {
 	size_t n = 0;

@@ -55,6 +55,10 @@ const struct shunt *shunt_find(const struct shunts *s, const struct addr *local,
 const struct shunt *shunt_find_peer(const struct shunts *s, const struct addr *peer);
 /* Remove the shunt for the pair (kernel policy and record); 0 or -ENOENT. */
 int shunt_del(struct shunts *s, const struct addr *local, const struct addr *peer);
+/* Forget the shunt's record but leave its kernel policy: for a caller that has just
+ * replaced that policy in place (same selector, UPDPOLICY), e.g. an established Child
+ * SA's outbound policy. 0 or -ENOENT. */
+int shunt_forget(struct shunts *s, const struct addr *local, const struct addr *peer);
 /* Delete expired shunts; returns how many. */
 size_t shunts_sweep(struct shunts *s, uint64_t now_ms);
 /* Remove every shunt (kernel policies too). */

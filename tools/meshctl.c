@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "ctl_proto.h"
 #include "log.h"
+#include "meshctl_cert.h"
 #include "policy.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NODAEMON = 3 };
@@ -29,6 +30,10 @@ static void usage(FILE *f)
 		"  why ADDRESS         which group and file:line govern ADDRESS, and its state\n"
 		"  reload              re-read config and group files, apply the difference\n"
 		"commands (offline):\n"
+		"  initnss [--nssdir DIR]        create an empty NSS database\n"
+		"  import FILE.p12 [--nssdir DIR] [--password-file F | --password PW]\n"
+		"                      import a node certificate + key (+ CA, trusted CT,,)\n"
+		"  listcerts [--nssdir DIR]      certificates in the NSS database\n"
 		"  check [--config FILE] [--policy FILE]...\n"
 		"                      validate; messages as file:line on stderr; exit 1 on errors\n"
 		"  version\n"
@@ -218,5 +223,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
+	if (strcmp(rest[0], "initnss") == 0 || strcmp(rest[0], "import") == 0 ||
+	    strcmp(rest[0], "listcerts") == 0)
+		return meshctl_cert_command(n, rest, json);
 	return run_remote(ctlsocket, n, rest, json);
 }

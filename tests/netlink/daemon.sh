@@ -11,8 +11,9 @@
 #   block    10.30.1.8      2001:db8:30::8
 #   private-or-clear  10.40.0.0/16   10.40.9.0/24 tcp 0 25
 # Asserts: the exact kernel policies after start; priorities; packets to clear leave,
-# to block are refused, to private raise an ACQUIRE that ends in a failure shunt with
-# its reason (shuntstatus, why); reload edits change exactly the expected policies;
+# to block are refused, to private raise an ACQUIRE, IKE_SA_INIT goes out (nobody answers:
+# B runs no IKE) and the attempt ends in a failure shunt with its reason (shuntstatus,
+# why); reload edits change exactly the expected policies;
 # stop leaves no meshd policy behind and does not touch others.
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -59,27 +60,25 @@ conn block
 conn private
 	auto=ondemand
 	type=transport
-	authby=rsasig
+	authby=null
 	failureshunt=drop
 	negotiationshunt=drop
 	left=%defaultroute
-	leftcert=node
-	leftid=%fromcert
-	rightid=%fromcert
+	leftid=%null
+	rightid=%null
+	retransmit-timeout=2s
 	right=%opportunisticgroup
 
 conn private-or-clear
 	auto=ondemand
 	type=transport
-	authby=rsasig
+	authby=null
 	failureshunt=passthrough
 	negotiationshunt=passthrough
 	left=%defaultroute
-	leftcert=node
-	leftid=%fromcert
-	leftrsasigkey=%cert
-	rightrsasigkey=%cert
-	rightid=%fromcert
+	leftid=%null
+	rightid=%null
+	retransmit-timeout=2s
 	right=%opportunisticgroup
 CONF
 printf '10.20.1.0/24\n10.30.1.7\n2001:db8:30::7\n' >"$POL/clear"
@@ -163,35 +162,39 @@ assert_contains "block /32 is refused" "Operation not permitted" "$out"
 out=$(ip netns exec "$A" ping -n -c 1 -W 1 -6 2001:db8:30::8 2>&1)
 assert_contains "IPv6 block /128 is refused" "Operation not permitted" "$out"
 
-# private: the first packet raises an ACQUIRE and is lost; the attempt ends (no IKE yet)
-# in the drop failure shunt with its reason
+# private: the first packet raises an ACQUIRE and is lost; meshd sends IKE_SA_INIT (B runs
+# no IKE) under the drop negotiation shunt, and after retransmit-timeout=2s the attempt
+# ends in the drop failure shunt with its reason
+REASON="no response to IKE_SA_INIT after 2 s"
 pingA 10.30.1.9 && fail "ping to private 10.30.1.9 passed in clear"
-wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q 10.30.1.9" || fail "no shunt for 10.30.1.9"
+wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q '10.30.1.9/32 => %drop    oe-negotiating'" &&
+	ok "negotiation shunt while IKE runs" || fail "no negotiation shunt for 10.30.1.9"
+wait_for 6 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q '10.30.1.9/32 => %drop    no response'" || fail "no failure shunt for 10.30.1.9"
 SHUNTS=$("$MESHCTL" --ctlsocket "$CTL" shuntstatus)
-assert_contains "shuntstatus line (private)" "10.0.0.1/32 -0-> 10.30.1.9/32 => %drop    IKE engine not built yet" "$SHUNTS"
+assert_contains "shuntstatus line (private)" "10.0.0.1/32 -0-> 10.30.1.9/32 => %drop    $REASON" "$SHUNTS"
 pingA 10.30.1.9 && fail "ping to private 10.30.1.9 passed while the drop shunt is up"
 WHY=$("$MESHCTL" --ctlsocket "$CTL" why 10.30.1.9)
 assert_contains "why names group and file:line" "group private (private), entry 10.30.1.0/24 at $POL/private:3" "$WHY"
 assert_contains "why gives the reason" "failure shunt %drop" "$WHY"
-assert_contains "why gives the reason (text)" "IKE engine not built yet" "$WHY"
+assert_contains "why gives the reason (text)" "$REASON" "$WHY"
 assert_contains "shunt policy in the kernel" "out 10.0.0.1/32 10.30.1.9/32 any 0 0 block" "$(pol_dump "$A")"
 
-# a private /32 inside a clear /24
+# a private /32 inside a clear /24, IPv6 private, and private-or-clear, all at once
 pingA 10.20.1.5
-wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q 10.20.1.5" || fail "no shunt for 10.20.1.5"
-# IPv6 private
 pingA -6 2001:db8:30::9
-wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q 2001:db8:30::9" || fail "no IPv6 shunt"
-assert_contains "IPv6 shunt" "fd00::1/128 -0-> 2001:db8:30::9/128 => %drop" "$("$MESHCTL" --ctlsocket "$CTL" shuntstatus)"
-
-# private-or-clear: falls back to clear; the next packet passes
 pingA 10.40.1.1
-wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q 10.40.1.1" || fail "no shunt for 10.40.1.1"
-assert_contains "shuntstatus line (private-or-clear)" "10.0.0.1/32 -0-> 10.40.1.1/32 => %pass    IKE engine not built yet" "$("$MESHCTL" --ctlsocket "$CTL" shuntstatus)"
+# private-or-clear negotiates under a pass shunt: cleartext flows while IKE runs
+wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q '10.40.1.1/32 => %pass    oe-negotiating'" || fail "no pass negotiation shunt for 10.40.1.1"
+pingA 10.40.1.1 && ok "private-or-clear passes while negotiating" || fail "ping to 10.40.1.1 failed under the pass negotiation shunt"
+wait_for 6 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q '10.40.1.1/32 => %pass    no response'" || fail "no failure shunt for 10.40.1.1"
+SHUNTS=$("$MESHCTL" --ctlsocket "$CTL" shuntstatus)
+assert_contains "shunt for private inside clear" "10.0.0.1/32 -0-> 10.20.1.5/32 => %drop    $REASON" "$SHUNTS"
+assert_contains "IPv6 shunt" "fd00::1/128 -0-> 2001:db8:30::9/128 => %drop    $REASON" "$SHUNTS"
+assert_contains "shuntstatus line (private-or-clear)" "10.0.0.1/32 -0-> 10.40.1.1/32 => %pass    $REASON" "$SHUNTS"
 pingA 10.40.1.1 && ok "private-or-clear falls back to clear" || fail "ping to 10.40.1.1 failed after the pass shunt"
 
 JSON=$("$MESHCTL" --ctlsocket "$CTL" --json shuntstatus)
-assert_contains "shuntstatus --json" '"remote":"10.40.1.1/32","protocol":0,"local_port":0,"remote_port":0,"action":"pass","kind":"failure","group":"private-or-clear","reason":"IKE engine not built yet"' "$JSON"
+assert_contains "shuntstatus --json" "\"remote\":\"10.40.1.1/32\",\"protocol\":0,\"local_port\":0,\"remote_port\":0,\"action\":\"pass\",\"kind\":\"failure\",\"group\":\"private-or-clear\",\"reason\":\"$REASON\"" "$JSON"
 
 # ---- reload ----
 snap() { mine | sort >"$T_DIR/$1"; }

@@ -153,13 +153,13 @@ static const char mesh_conf[] =
 	"\tleft=%defaultroute\n\tright=%group\n\n"
 	"conn block\n\tauto=ondemand\n\ttype=drop\n\tauthby=never\n"
 	"\tleft=%defaultroute\n\tright=%group\n\n"
-	"conn private\n\tauto=ondemand\n\ttype=transport\n\tauthby=rsasig\n"
+	"conn private\n\tauto=ondemand\n\ttype=transport\n\tauthby=null\n"
 	"\tfailureshunt=drop\n\tnegotiationshunt=drop\n\tleft=%defaultroute\n"
-	"\tleftcert=node\n\tleftid=%fromcert\n\trightid=%fromcert\n"
+	"\tleftid=%null\n\trightid=%null\n\tretransmit-timeout=2s\n"
 	"\tright=%opportunisticgroup\n\n"
-	"conn private-or-clear\n\tauto=ondemand\n\ttype=transport\n\tauthby=rsasig\n"
+	"conn private-or-clear\n\tauto=ondemand\n\ttype=transport\n\tauthby=null\n"
 	"\tfailureshunt=passthrough\n\tnegotiationshunt=passthrough\n\tleft=%defaultroute\n"
-	"\tleftcert=node\n\tleftid=%fromcert\n\trightid=%fromcert\n"
+	"\tleftid=%null\n\trightid=%null\n\tretransmit-timeout=2s\n"
 	"\tright=%opportunisticgroup\n";
 
 static void fixture_start(struct fixture *fx)
@@ -198,6 +198,15 @@ static void fixture_stop(struct fixture *fx)
 }
 
 /* Run a control command as meshctl would send it; returns the output (free it). */
+/* Move the virtual clock forward in 100 ms steps, firing timers as they come due. */
+static void advance(struct fixture *fx, uint64_t ms)
+{
+	for (uint64_t t = 0; t < ms; t += 100) {
+		fx->vc.now += 100;
+		loop_run_timers(fx->ctx->loop);
+	}
+}
+
 static char *run_ctl(struct meshd_ctx *ctx, int *status, ...)
 {
 	char *argv[CTL_MAX_ARGS];
@@ -278,28 +287,39 @@ START_TEST(acquire_private_ends_in_drop_shunt_with_reason)
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(p->act, KACT_BLOCK);
 	int st;
+	/* negotiating: the drop negotiation shunt, and why says so */
 	char *out = run_ctl(ctx, &st, "shuntstatus", NULL);
 	ck_assert_int_eq(st, 0);
 	ck_assert_str_eq(out, "Bare Shunt list:\n \n"
-			      "10.15.1.10/32 -0-> 10.15.2.20/32 => %drop    IKE engine not built yet\n");
+			      "10.15.1.10/32 -0-> 10.15.2.20/32 => %drop    oe-negotiating\n");
+	free(out);
+	out = run_ctl(ctx, &st, "why", "10.15.2.20", NULL);
+	ck_assert_msg(strstr(out, "state: negotiating since"), "%s", out);
+	free(out);
+	/* nobody answers (this test has no sockets): after retransmit-timeout=2s the
+	 * attempt fails into the drop failure shunt with that reason */
+	advance(&fx, 2500);
+	out = run_ctl(ctx, &st, "shuntstatus", NULL);
+	ck_assert_str_eq(out, "Bare Shunt list:\n \n"
+			      "10.15.1.10/32 -0-> 10.15.2.20/32 => %drop    "
+			      "no response to IKE_SA_INIT after 2 s\n");
 	free(out);
 	out = run_ctl(ctx, &st, "why", "10.15.2.20", NULL);
 	ck_assert_msg(strstr(out, "group private (private), entry 10.15.0.0/16 at "), "%s", out);
 	ck_assert_msg(strstr(out, "policies/private:2"), "%s", out);
 	ck_assert_msg(strstr(out, "failure shunt %drop"), "%s", out);
-	ck_assert_msg(strstr(out, "IKE engine not built yet"), "%s", out);
+	ck_assert_msg(strstr(out, "no response to IKE_SA_INIT after 2 s"), "%s", out);
 	free(out);
 	out = run_ctl(ctx, &st, "why", "10.15.2.20", "--json", NULL);
 	ck_assert_msg(strstr(out, "\"state\":\"failed\""), "%s", out);
-	ck_assert_msg(strstr(out, "\"reason\":\"IKE engine not built yet\""), "%s", out);
+	ck_assert_msg(strstr(out, "\"reason\":\"no response to IKE_SA_INIT after 2 s\""), "%s", out);
 	free(out);
 	/* a second ACQUIRE for the same pair starts nothing new */
 	uint64_t attempts = ctx->stats.attempts;
 	acquire(ctx, "10.15.1.10", "10.15.2.20", 6);
 	ck_assert_uint_eq(ctx->stats.attempts, attempts);
 	/* after the shunt lifetime (60 s) and a sweep the trap shows through again */
-	fx.vc.now += 60000 + 20000;
-	loop_run_timers(ctx->loop);
+	advance(&fx, 60000 + 20000);
 	ck_assert_ptr_null(find_pol(ctx, "10.15.1.10/32", "10.15.2.20/32", KDIR_OUT));
 	acquire(ctx, "10.15.1.10", "10.15.2.20", 17);
 	ck_assert_uint_eq(ctx->stats.attempts, attempts + 1);
