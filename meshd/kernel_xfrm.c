@@ -1,5 +1,8 @@
 /* kernel_xfrm.c — struct kernel_ops over XFRM netlink, with libmnl.
  *
+ * ESP SAs (sa_get_spi, sa_add, sa_del, sa_stats) are in kernel_xfrm_sa.c, which shares
+ * struct xfrm and xfrm_talk through kernel_xfrm_priv.h.
+ *
  * Two NETLINK_XFRM sockets: a blocking one for requests (with a receive timeout so a lost
  * reply cannot hang the daemon) and a non-blocking one subscribed to XFRMNLGRP_ACQUIRE and
  * XFRMNLGRP_EXPIRE. Bulk policy changes go out as many requests per sendmsg (up to
@@ -26,34 +29,11 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include <libmnl/libmnl.h>
-#include <linux/netlink.h>
-#include <linux/xfrm.h>
-
-#include "kernel_xfrm.h"
+#include "kernel_xfrm_priv.h"
 #include "log.h"
 
-#define BATCH_BYTES (64 * 1024)     /* requests per sendmsg, by size ... */
-#define BATCH_MSGS 256              /* ... and by count (bounds the ack backlog) */
-#define MSG_MAX 512                 /* largest request we build (policy + 1 template) */
-#define REQ_BYTES 1024            /* a single (non-batched) request */
-#define RECV_BYTES (64 * 1024)      /* >= the kernel's 32 KiB dump skb */
 #define RCVBUF_BYTES (4 << 20)      /* an ack skb costs ~1 KiB of rmem */
 #define REPLY_TIMEOUT_S 5
-
-struct xfrm {
-	struct mnl_socket *req;      /* requests and their replies */
-	struct mnl_socket *ev;       /* ACQUIRE / EXPIRE multicast, non-blocking */
-	uint32_t portid;             /* of req */
-	uint32_t seq;                /* next request sequence number */
-	struct xfrm_counters st;
-	xfrm_tap_fn tap;
-	void *tap_arg;
-	size_t batch_idx[BATCH_MSGS];   /* item index of each request in the batch */
-	bool acked[BATCH_MSGS];
-	char sbuf[BATCH_BYTES + MSG_MAX];
-	char rbuf[RECV_BYTES];
-};
 
 /* One batched call (policy_put / policy_del) in progress. */
 struct batch {
@@ -84,19 +64,19 @@ static const char *kpolicy_str(const struct kpolicy *p, char *buf, size_t len)
 
 /* ---- selectors and templates ------------------------------------------------------ */
 
-static bool family_ok(int family)
+bool xfrm_family_ok(int family)
 {
 	return family == AF_INET || family == AF_INET6;
 }
 
-static void addr_to_xfrm(xfrm_address_t *x, const struct addr *a)
+void xfrm_addr_put(xfrm_address_t *x, const struct addr *a)
 {
 	memset(x, 0, sizeof(*x));
-	if (family_ok(a->family))
+	if (xfrm_family_ok(a->family))
 		memcpy(x, a->b, addr_len(a->family));
 }
 
-static void addr_from_xfrm(struct addr *a, const xfrm_address_t *x, int family)
+void xfrm_addr_get(struct addr *a, const xfrm_address_t *x, int family)
 {
 	memset(a, 0, sizeof(*a));
 	a->family = (uint8_t)family;
@@ -109,17 +89,17 @@ static bool xaddr_is_zero(const xfrm_address_t *x)
 	return memcmp(x, &zero, sizeof(zero)) == 0;
 }
 
-static int sel_to_xfrm(const struct ksel *s, struct xfrm_selector *x)
+int xfrm_sel_put(const struct ksel *s, struct xfrm_selector *x)
 {
 	int family = s->src.a.family;
 
-	if (!family_ok(family))
+	if (!xfrm_family_ok(family))
 		return -EAFNOSUPPORT;
 	if (s->dst.a.family != family)
 		return -EINVAL;             /* mixed-family selector */
 	memset(x, 0, sizeof(*x));
-	addr_to_xfrm(&x->saddr, &s->src.a);
-	addr_to_xfrm(&x->daddr, &s->dst.a);
+	xfrm_addr_put(&x->saddr, &s->src.a);
+	xfrm_addr_put(&x->daddr, &s->dst.a);
 	x->family = (uint16_t)family;
 	/* Lengths beyond the family's width are left for the kernel to refuse. */
 	x->prefixlen_s = s->src.len;
@@ -136,13 +116,13 @@ static int sel_from_xfrm(const struct xfrm_selector *x, struct ksel *s)
 {
 	int family = x->family;
 
-	if (!family_ok(family))
+	if (!xfrm_family_ok(family))
 		return -EPROTONOSUPPORT;
 	if (x->prefixlen_s > addr_bits(family) || x->prefixlen_d > addr_bits(family))
 		return -EBADMSG;
 	memset(s, 0, sizeof(*s));
-	addr_from_xfrm(&s->src.a, &x->saddr, family);
-	addr_from_xfrm(&s->dst.a, &x->daddr, family);
+	xfrm_addr_get(&s->src.a, &x->saddr, family);
+	xfrm_addr_get(&s->dst.a, &x->daddr, family);
 	s->src.len = x->prefixlen_s;
 	s->dst.len = x->prefixlen_d;
 	prefix_mask(&s->src);
@@ -153,7 +133,7 @@ static int sel_from_xfrm(const struct xfrm_selector *x, struct ksel *s)
 	return 0;
 }
 
-static void lft_infinite(struct xfrm_lifetime_cfg *l)
+void xfrm_lft_infinite(struct xfrm_lifetime_cfg *l)
 {
 	l->soft_byte_limit = XFRM_INF;
 	l->hard_byte_limit = XFRM_INF;
@@ -174,12 +154,12 @@ static int tmpl_build(const struct kpolicy *p, struct xfrm_user_tmpl *t)
 	t->optional = 0;
 	t->aalgos = t->ealgos = t->calgos = ~0u;
 	if (p->act == KACT_IPSEC) {
-		if (family_ok(p->tmpl_dst.family)) {
+		if (xfrm_family_ok(p->tmpl_dst.family)) {
 			if (p->tmpl_src.family != p->tmpl_dst.family)
 				return -EINVAL;
 			family = p->tmpl_dst.family;
-			addr_to_xfrm(&t->saddr, &p->tmpl_src);
-			addr_to_xfrm(&t->id.daddr, &p->tmpl_dst);
+			xfrm_addr_put(&t->saddr, &p->tmpl_src);
+			xfrm_addr_put(&t->id.daddr, &p->tmpl_dst);
 		} else if (p->tunnel) {
 			return -EDESTADDRREQ;       /* a tunnel needs its endpoints */
 		}
@@ -193,7 +173,7 @@ static int tmpl_build(const struct kpolicy *p, struct xfrm_user_tmpl *t)
 
 /* ---- request builders: each returns the message length or -errno ------------------ */
 
-static struct nlmsghdr *req_header(void *buf, uint16_t type, uint16_t flags, uint32_t seq)
+struct nlmsghdr *xfrm_req_header(void *buf, uint16_t type, uint16_t flags, uint32_t seq)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 
@@ -213,16 +193,16 @@ static int build_put(void *buf, const struct kpolicy *p, uint32_t seq)
 	if ((unsigned)p->dir > KDIR_FWD || (unsigned)p->act > KACT_IPSEC)
 		return -EINVAL;
 	memset(&pi, 0, sizeof(pi));
-	r = sel_to_xfrm(&p->sel, &pi.sel);
+	r = xfrm_sel_put(&p->sel, &pi.sel);
 	if (r < 0)
 		return r;
-	lft_infinite(&pi.lft);
+	xfrm_lft_infinite(&pi.lft);
 	pi.priority = p->priority;
 	pi.dir = (uint8_t)p->dir;
 	pi.action = p->act == KACT_BLOCK ? XFRM_POLICY_BLOCK : XFRM_POLICY_ALLOW;
 	pi.share = XFRM_SHARE_ANY;
 	/* Messages in a batch are only 4-byte aligned and this struct holds u64s: copy. */
-	nlh = req_header(buf, XFRM_MSG_UPDPOLICY, NLM_F_ACK, seq);
+	nlh = xfrm_req_header(buf, XFRM_MSG_UPDPOLICY, NLM_F_ACK, seq);
 	memcpy(mnl_nlmsg_put_extra_header(nlh, sizeof(pi)), &pi, sizeof(pi));
 	if (p->act != KACT_PASS) {
 		/* BLOCK carries the template too (ignored by the kernel), like Libreswan. */
@@ -242,9 +222,9 @@ static int build_del(void *buf, const struct kpolicy *p, uint32_t seq)
 
 	if ((unsigned)p->dir > KDIR_FWD)
 		return -EINVAL;
-	nlh = req_header(buf, XFRM_MSG_DELPOLICY, NLM_F_ACK, seq);
+	nlh = xfrm_req_header(buf, XFRM_MSG_DELPOLICY, NLM_F_ACK, seq);
 	id = mnl_nlmsg_put_extra_header(nlh, sizeof(*id));
-	r = sel_to_xfrm(&p->sel, &id->sel);
+	r = xfrm_sel_put(&p->sel, &id->sel);
 	if (r < 0)
 		return r;
 	id->dir = (uint8_t)p->dir;
@@ -410,12 +390,59 @@ static int xfrm_policy_del(struct kernel *k, const struct kpolicy *p, size_t n,
 
 /* ---- single requests: send one, run callbacks until the ack / NLMSG_DONE ---------- */
 
-static int talk(struct kernel *k, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+/* One reply of ours to the request with this seq. Returns 1 to keep reading, else the
+ * final result (0 or -errno). */
+static int talk_one(struct kernel *k, const struct nlmsghdr *nlh, mnl_cb_t cb, void *data,
+		    bool *intr)
+{
+	struct xfrm *x = k->priv;
+	const struct nlmsgerr *e;
+	const char *why;
+	int r;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		*intr = true;          /* finish reading the dump, then report EINTR */
+	switch (nlh->nlmsg_type) {
+	case NLMSG_NOOP:
+		return 1;
+	case NLMSG_DONE:
+		return *intr ? -EINTR : 0;
+	case NLMSG_ERROR:
+		if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+			return -EBADMSG;
+		e = mnl_nlmsg_get_payload(nlh);
+		if (e->error > 0 || e->error < -4095)
+			return -EPROTO;
+		if (e->error == 0)
+			return *intr ? -EINTR : 0;
+		why = ext_ack_msg(nlh);
+		if (why)
+			snprintf(x->ext_ack, sizeof(x->ext_ack), "%s", why);
+		return e->error;
+	default:
+		if (!cb)
+			return 1;
+		errno = 0;
+		r = cb(nlh, data);
+		if (r == MNL_CB_STOP)
+			return 0;
+		if (r < MNL_CB_OK)
+			return errno ? -errno : -EPROTO;
+		return 1;
+	}
+}
+
+/* The sequence number and portid are checked here rather than by mnl_cb_run, which
+ * reports a foreign reply with the same errno (ESRCH, EPROTO) as a kernel error of that
+ * value: a GETSA or DELSA of an unknown SA answers -ESRCH. */
+int xfrm_talk(struct kernel *k, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	struct xfrm *x = k->priv;
 	uint32_t seq = x->seq++;
+	bool intr = false;
 
 	nlh->nlmsg_seq = seq;
+	x->ext_ack[0] = '\0';
 	if (mnl_socket_sendto(x->req, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
@@ -425,17 +452,17 @@ static int talk(struct kernel *k, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 				continue;
 			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 		}
-		/* mnl_cb_run checks seq and portid of every message (ESRCH / EPROTO). */
-		int r = mnl_cb_run(x->rbuf, (size_t)len, seq, x->portid, cb, data);
-		if (r == MNL_CB_STOP)
-			return 0;
-		if (r == MNL_CB_ERROR) {
-			if (errno == EPROTO || errno == ESRCH) {
+		int rem = (int)len;
+		for (const struct nlmsghdr *m = (const void *)x->rbuf; mnl_nlmsg_ok(m, rem);
+		     m = mnl_nlmsg_next(m, &rem)) {
+			if (m->nlmsg_pid != x->portid || m->nlmsg_seq != seq) {
 				/* a late reply to an earlier request: skip it */
 				x->st.stray_replies++;
 				continue;
 			}
-			return errno ? -errno : -EPROTO;
+			int r = talk_one(k, m, cb, data, &intr);
+			if (r <= 0)
+				return r;
 		}
 	}
 }
@@ -483,9 +510,9 @@ static int xfrm_policy_dump(struct kernel *k, struct kpolicy **out, size_t *n)
 	/* NLM_F_DUMP_INTR (the SPD changed under the dump) surfaces as EINTR: retry. */
 	for (int attempt = 0; attempt < 5 && r == -EINTR; attempt++) {
 		struct dump d = { 0 };
-		struct nlmsghdr *nlh = req_header(buf, XFRM_MSG_GETPOLICY, NLM_F_DUMP, 0);
+		struct nlmsghdr *nlh = xfrm_req_header(buf, XFRM_MSG_GETPOLICY, NLM_F_DUMP, 0);
 		mnl_nlmsg_put_extra_header(nlh, sizeof(struct xfrm_userpolicy_id));
-		r = talk(k, nlh, dump_cb, &d);
+		r = xfrm_talk(k, nlh, dump_cb, &d);
 		if (r == 0 && d.err)
 			r = d.err;
 		if (r < 0) {
@@ -538,18 +565,18 @@ static int spdinfo_cb(const struct nlmsghdr *nlh, void *data)
 int xfrm_get_hthresh(struct kernel *k, struct xfrm_hthresh *out)
 {
 	char buf[REQ_BYTES];
-	struct nlmsghdr *nlh = req_header(buf, XFRM_MSG_GETSPDINFO, NLM_F_ACK, 0);
+	struct nlmsghdr *nlh = xfrm_req_header(buf, XFRM_MSG_GETSPDINFO, NLM_F_ACK, 0);
 	uint32_t *flags = mnl_nlmsg_put_extra_header(nlh, sizeof(*flags));
 
 	*flags = 0xffffffff;   /* what iproute2 sends: "all" */
 	memset(out, 0, sizeof(*out));
-	return talk(k, nlh, spdinfo_cb, out);
+	return xfrm_talk(k, nlh, spdinfo_cb, out);
 }
 
 int xfrm_set_hthresh(struct kernel *k, const struct xfrm_hthresh *h, bool v4, bool v6)
 {
 	char buf[REQ_BYTES];
-	struct nlmsghdr *nlh = req_header(buf, XFRM_MSG_NEWSPDINFO, NLM_F_ACK, 0);
+	struct nlmsghdr *nlh = xfrm_req_header(buf, XFRM_MSG_NEWSPDINFO, NLM_F_ACK, 0);
 	uint32_t *flags = mnl_nlmsg_put_extra_header(nlh, sizeof(*flags));
 	int r;
 
@@ -564,7 +591,7 @@ int xfrm_set_hthresh(struct kernel *k, const struct xfrm_hthresh *h, bool v4, bo
 	}
 	if (!v4 && !v6)
 		return 0;
-	r = talk(k, nlh, NULL, NULL);
+	r = xfrm_talk(k, nlh, NULL, NULL);
 	if (r < 0)
 		log_warn(k->log, "xfrm: setting SPD hash thresholds: %s", strerror(-r));
 	return r;
@@ -614,7 +641,7 @@ static int xfrm_socket_bypass(struct kernel *k, int fd, int family)
 	}
 	memset(&pi, 0, sizeof(pi));
 	pi.sel.family = (uint16_t)family;
-	lft_infinite(&pi.lft);
+	xfrm_lft_infinite(&pi.lft);
 	pi.action = XFRM_POLICY_ALLOW;
 	pi.share = XFRM_SHARE_ANY;
 	for (size_t i = 0; i < sizeof(dirs); i++) {
@@ -750,11 +777,11 @@ int xfrm_parse_policy(const void *buf, size_t len, struct kpolicy *out)
 	out->reqid = t.first.reqid;
 	if (out->act == KACT_IPSEC) {
 		int family = t.first.family;
-		if (!family_ok(family))
+		if (!xfrm_family_ok(family))
 			return -EBADMSG;
 		out->tunnel = t.first.mode == XFRM_MODE_TUNNEL;
-		addr_from_xfrm(&out->tmpl_src, &t.first.saddr, family);
-		addr_from_xfrm(&out->tmpl_dst, &t.first.id.daddr, family);
+		xfrm_addr_get(&out->tmpl_src, &t.first.saddr, family);
+		xfrm_addr_get(&out->tmpl_dst, &t.first.id.daddr, family);
 	}
 	return 0;
 }
@@ -766,6 +793,7 @@ static void event_one(struct kernel *k, const struct nlmsghdr *nlh,
 {
 	struct xfrm *x = k->priv;
 	struct kacquire acq;
+	struct kexpire exp;
 	int r;
 
 	if (x->tap)
@@ -788,11 +816,20 @@ static void event_one(struct kernel *k, const struct nlmsghdr *nlh,
 			ev->acquire(&acq, ev->arg);
 		return;
 	case XFRM_MSG_EXPIRE:
+		r = xfrm_parse_expire(nlh, nlh->nlmsg_len, &exp);
+		if (r < 0) {
+			x->st.malformed++;
+			log_debug(k->log, "xfrm: dropping EXPIRE (%u bytes): %s",
+				  nlh->nlmsg_len, strerror(-r));
+			return;
+		}
+		x->st.expires++;
+		if (ev && ev->expire)
+			ev->expire(&exp, ev->arg);
+		return;
 	case XFRM_MSG_POLEXPIRE:
-		/* Not acted on yet; only checked for size. */
-		if (mnl_nlmsg_get_payload_len(nlh) <
-		    (nlh->nlmsg_type == XFRM_MSG_EXPIRE ? sizeof(struct xfrm_user_expire)
-							: sizeof(struct xfrm_user_polexpire))) {
+		/* Our policies never expire (XFRM_INF): only checked for size. */
+		if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct xfrm_user_polexpire)) {
 			x->st.malformed++;
 			return;
 		}
@@ -809,7 +846,7 @@ static int xfrm_event_read(struct kernel *k, const struct kernel_events *ev)
 	struct xfrm *x = k->priv;
 
 	for (;;) {
-		ssize_t len = mnl_socket_recvfrom(x->ev, x->rbuf, sizeof(x->rbuf));
+		ssize_t len = mnl_socket_recvfrom(x->ev, x->evbuf, sizeof(x->evbuf));
 		if (len < 0) {
 			int e = errno;
 			if (e == EAGAIN || e == EWOULDBLOCK)
@@ -830,7 +867,7 @@ static int xfrm_event_read(struct kernel *k, const struct kernel_events *ev)
 			return -e;
 		}
 		int rem = (int)len;
-		const struct nlmsghdr *nlh = (const void *)x->rbuf;
+		const struct nlmsghdr *nlh = (const void *)x->evbuf;
 		for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem))
 			event_one(k, nlh, ev);
 		if (rem > 0)
@@ -884,6 +921,10 @@ static const struct kernel_ops xfrm_ops = {
 	.event_fd = xfrm_event_fd,
 	.event_read = xfrm_event_read,
 	.tune = xfrm_tune,
+	.sa_get_spi = xfrm_sa_get_spi,
+	.sa_add = xfrm_sa_add,
+	.sa_del = xfrm_sa_del,
+	.sa_stats = xfrm_sa_stats,
 	.close = xfrm_close,
 	.policy_dump = xfrm_policy_dump,
 };

@@ -15,6 +15,13 @@
  * other than IPv4/IPv6, -ENOMSG for another message type. Never reads past buf + len. */
 int xfrm_parse_acquire(const void *buf, size_t len, struct kacquire *out);
 
+/* Parse one netlink message (header included) of type XFRM_MSG_EXPIRE (struct
+ * xfrm_user_expire: the SA's id, reqid and whether the hard limit was hit). Returns 0,
+ * -EBADMSG when it is truncated or its attributes are malformed, -EPROTONOSUPPORT for an
+ * address family other than IPv4/IPv6, -ENOMSG for another message type. Never reads past
+ * buf + len. */
+int xfrm_parse_expire(const void *buf, size_t len, struct kexpire *out);
+
 /* Parse one XFRM_MSG_NEWPOLICY / UPDPOLICY message (a dump entry). Returns 0, -EBADMSG,
  * -ENOMSG (another type), or -EOPNOTSUPP for a policy struct kpolicy cannot describe
  * (socket policies, sub-policies, more than one template). */
@@ -23,7 +30,7 @@ int xfrm_parse_policy(const void *buf, size_t len, struct kpolicy *out);
 /* Counters kept by event_read and the batch engine. */
 struct xfrm_counters {
 	uint64_t acquires;        /* ACQUIREs parsed and dispatched */
-	uint64_t expires;         /* EXPIRE / POLEXPIRE seen (ignored for now) */
+	uint64_t expires;         /* EXPIRE parsed and dispatched, POLEXPIRE seen */
 	uint64_t malformed;       /* event messages dropped as unparseable */
 	uint64_t ignored;         /* other event types, or from a non-kernel sender */
 	uint64_t overruns;        /* ENOBUFS on the event socket: events were lost */
