@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "control_priv.h"
 #include "ctl_proto.h"
 #include "ctx.h"
 #include "daemon.h"
+#include "ike.h"
 #include "json.h"
 #include "kernel_apply.h"
 #include "nft.h"
@@ -122,6 +124,9 @@ static int cmd_status(struct meshd_ctx *ctx, bool json, FILE *out)
 {
 	struct nft_counters nc;
 	bool inbound = inbound_counters(ctx, &nc);
+	struct ike_counts ic = { 0 };
+	if (ctx->ike)
+		ike_counts(ctx->ike, &ic);
 	struct kcounts kc;
 	size_t nego, fpass, fdrop;
 	count_kernel(ctx, &kc);
@@ -198,10 +203,21 @@ static int cmd_status(struct meshd_ctx *ctx, bool json, FILE *out)
 		json_kv_u64(out, &g, "reload_errors", ctx->stats.reload_errors);
 		json_kv_u64(out, &g, "ike_dropped", ctx->stats.ike_dropped);
 		fputc('}', out);
-		json_key(out, &f, "ike_sas");
-		fputs("0", out);
-		json_key(out, &f, "child_sas");
-		fputs("0", out);
+		json_key(out, &f, "ike");
+		g = true;
+		fputc('{', out);
+		json_kv_u64(out, &g, "ike_sas", ic.ike_total);
+		json_kv_u64(out, &g, "ike_half_open", ic.ike_half_open);
+		json_kv_u64(out, &g, "ike_established", ic.ike_established);
+		json_kv_u64(out, &g, "ike_anonymous", ic.ike_anonymous);
+		json_kv_u64(out, &g, "child_sas", ic.child_total);
+		json_kv_u64(out, &g, "rx", ic.rx);
+		json_kv_u64(out, &g, "tx", ic.tx);
+		json_kv_u64(out, &g, "retransmits", ic.retransmits);
+		json_kv_u64(out, &g, "rx_dropped_malformed", ic.rx_dropped_malformed);
+		json_kv_u64(out, &g, "rx_dropped_integrity", ic.rx_dropped_integrity);
+		json_kv_u64(out, &g, "rx_ignored_policy", ic.rx_ignored_policy);
+		fputc('}', out);
 		fputs("}\n", out);
 		return 0;
 	}
@@ -244,7 +260,9 @@ static int cmd_status(struct meshd_ctx *ctx, bool json, FILE *out)
 	fprintf(out, "OE: %" PRIu64 " acquires (%" PRIu64 " ignored), %" PRIu64 " attempts, %" PRIu64
 		" failed\n", ctx->stats.acquires, ctx->stats.acquires_ignored, ctx->stats.attempts,
 		ctx->stats.failures);
-	fprintf(out, "IKE SAs: 0, Child SAs: 0\n");
+	fprintf(out, "IKE SAs: total(%zu), half-open(%zu), established(%zu), anonymous(%zu)\n",
+		ic.ike_total, ic.ike_half_open, ic.ike_established, ic.ike_anonymous);
+	fprintf(out, "IPsec SAs: total(%zu)\n", ic.child_total);
 	return 0;
 }
 
@@ -304,14 +322,6 @@ static int cmd_shuntstatus(struct meshd_ctx *ctx, bool json, FILE *out)
 }
 
 /* ---- trafficstatus ---- */
-
-static int cmd_trafficstatus(struct meshd_ctx *ctx, bool json, FILE *out)
-{
-	/* No Child SAs exist until the IKEv2 engine lands: Libreswan prints nothing then. */
-	if (json)
-		fputs("{\"sas\":[]}\n", out);
-	return 0;
-}
 
 /* ---- why ---- */
 
@@ -381,6 +391,7 @@ static int cmd_why(struct meshd_ctx *ctx, const char *arg, bool json, FILE *out)
 				fmt_time(t, sizeof(t), pd->last_failure);
 			json_kv_str(out, &m, "last_failure", pd->last_failure ? t : NULL);
 			json_kv_str(out, &m, "last_reason", pd->last_failure ? pd->last_reason : NULL);
+			json_kv_str(out, &m, "note", pd->last_note[0] ? pd->last_note : NULL);
 			fputc('}', out);
 		} else {
 			fputs("null", out);
@@ -427,6 +438,8 @@ static int cmd_why(struct meshd_ctx *ctx, const char *arg, bool json, FILE *out)
 	} else if (e && (g->cls == GC_OE_PASS || g->cls == GC_OE_DROP)) {
 		fprintf(out, "  state: trap armed; the next packet starts IKE\n");
 	}
+	if (pd && pd->last_note[0])
+		fprintf(out, "  note: %s\n", pd->last_note);
 	if (pd && pd->last_failure) {
 		char t[32];
 		fmt_time(t, sizeof(t), pd->last_failure);
@@ -493,7 +506,11 @@ int ctl_execute(struct meshd_ctx *ctx, int argc, char **argv, FILE *out)
 	if (strcmp(cmd, "shuntstatus") == 0 && n == 1)
 		return cmd_shuntstatus(ctx, json, out);
 	if (strcmp(cmd, "trafficstatus") == 0 && n == 1)
-		return cmd_trafficstatus(ctx, json, out);
+		return ctl_trafficstatus(ctx, json, out);
+	if (strcmp(cmd, "up") == 0 && n == 2)
+		return ctl_up(ctx, args[1], out);
+	if (strcmp(cmd, "down") == 0 && n == 2)
+		return ctl_down(ctx, args[1], out);
 	if (strcmp(cmd, "why") == 0 && n == 2)
 		return cmd_why(ctx, args[1], json, out);
 	if (strcmp(cmd, "reload") == 0 && n == 1)

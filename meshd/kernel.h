@@ -123,7 +123,8 @@ struct kernel_ops {
 	int (*sa_get_spi)(struct kernel *k, const struct addr *src, const struct addr *dst,
 			  uint32_t reqid, uint32_t *spi);
 	/* Install (or update, for an SPI from sa_get_spi) an SA. A kernel without ESP answers
-	 * -ENOENT / -EPROTONOSUPPORT ("Requested type not found"): the caller reports it. */
+	 * -EPROTONOSUPPORT ("Requested type not found"), or -ENOSYS when it lacks the
+	 * algorithm (checked first): the caller reports it. */
 	int (*sa_add)(struct kernel *k, const struct ksa *sa);
 	/* Delete an SA; one already gone is not an error. */
 	int (*sa_del)(struct kernel *k, const struct addr *dst, uint32_t spi);
