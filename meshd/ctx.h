@@ -18,6 +18,7 @@ struct ctl;
 struct peers;
 struct ike;
 struct nft;
+struct ike_certs;
 
 /* Command-line settings; they override meshd.conf. */
 struct meshd_opts {
@@ -54,6 +55,8 @@ struct meshd_ctx {
 	struct peers *peers;         /* per-peer diagnosis: last attempt and failure */
 	struct ctl *ctl;
 	struct ike *ike;             /* the IKEv2 engine (ike.h); NULL before start / after stop */
+	struct ike_certs *certs;     /* NSS DB and node certificates (ike_auth.h); opened before
+	                              * the engine, closed after it */
 	struct nft *nft;             /* inbound enforcement; NULL when off or failed */
 	char nft_error[160];         /* why inbound enforcement is off, "" when on */
 	int ike_fd[4];               /* UDP 500 v4, 4500 v4, 500 v6, 4500 v6; -1 = closed */

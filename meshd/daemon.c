@@ -13,6 +13,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "ike.h"
+#include "ike_auth.h"
 #include "ike_sock.h"
 #include "nft.h"
 #include "oe.h"
@@ -219,6 +220,8 @@ int daemon_start(struct meshd_ctx *ctx, const struct meshd_opts *opts)
 		return r;
 	if (!ctx->opts.no_ike_sockets && (r = ike_sock_open(ctx)) < 0)
 		return r;
+	if ((r = ike_certs_open(ctx)) < 0)
+		return r;
 	if (!(ctx->ike = ike_new(ctx)))
 		return -ENOMEM;
 	if ((r = ctl_open(ctx)) < 0)
@@ -280,6 +283,7 @@ void daemon_reload(struct meshd_ctx *ctx, struct reload_result *res)
 	conf_free(ctx->conf);
 	ctx->pol = p;
 	ctx->conf = c;
+	ike_certs_reload(ctx);
 	res->ok = true;
 	res->added = kr.added;
 	res->removed = kr.removed;
@@ -298,6 +302,7 @@ void daemon_stop(struct meshd_ctx *ctx)
 	ctl_close(ctx);
 	ike_free(ctx->ike);          /* Child SAs leave the kernel before the sockets close */
 	ctx->ike = NULL;
+	ike_certs_close(ctx);
 	ike_sock_close(ctx);
 	if (ctx->shunts) {
 		shunts_clear(ctx->shunts);

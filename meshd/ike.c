@@ -15,6 +15,7 @@
 
 #include "ctx.h"
 #include "exchange.h"
+#include "ike_auth.h"
 #include "ike_sock.h"
 #include "policy.h"
 
@@ -231,8 +232,7 @@ int ike_initiate(struct ike *ike, const struct addr *local, const struct addr *p
 		sa_ike_free(ike->sas, sa);
 		return r;
 	}
-	if (!(sa->conf.authby & AUTHBY_NULL)) {
-		*why = "certificate authentication is not available yet";
+	if (!ike_auth_ready(ike, sa, why)) {
 		sa_ike_free(ike->sas, sa);
 		return -ENOTSUP;
 	}

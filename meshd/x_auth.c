@@ -8,11 +8,13 @@
  *                                <--  HDR, SK {N(AUTHENTICATION_FAILED)}
  *                                <--  HDR, SK {N(TS_UNACCEPTABLE | NO_PROPOSAL_CHOSEN)}
  *
- * AUTH octets (§2.15): the sender's IKE_SA_INIT message | the other side's nonce |
- * prf(SK_px, ID'), ID' being the ID payload body. Method 13 (NULL, RFC 7619 §2.1) is
- * computed like the shared-key MIC, with SK_pi / SK_pr as the shared secret:
- *   AUTH = prf(prf(SK_px, "Key Pad for IKEv2"), <octets>).
- * Certificates (method 14, RFC 7427) come with cert.c. */
+ * With certificates (RFC 7427 method 14) the request is
+ *   HDR, SK {IDi, CERT, [CERTREQ,] AUTH, SAi2, TSi, TSr, [N(USE_TRANSPORT_MODE)]}  -->
+ * and the answer carries IDr, CERT, AUTH. IDs, certificates and the AUTH payload are made
+ * and checked by ike_auth.c; a responder that fails the initiator answers
+ * AUTHENTICATION_FAILED and puts the group's failure shunt toward it, an initiator that
+ * fails the responder tells it (INFORMATIONAL N(AUTHENTICATION_FAILED), D(IKE)) and gets
+ * the failure shunt through oe_failed. */
 #include "config.h"
 
 #include <errno.h>
@@ -21,82 +23,11 @@
 
 #include "ctx.h"
 #include "exchange.h"
+#include "ike_auth.h"
 #include "ike_emit.h"
+#include "oe.h"
 #include "policy.h"
 #include "ts.h"
-
-static const char key_pad[] = "Key Pad for IKEv2";
-
-/* prf(prf(SK_px, "Key Pad for IKEv2"), msg | nonce | prf(SK_px, ID')). of_initiator:
- * the AUTH the original initiator sends (or we verify from it). */
-static int null_auth(struct ike *ike, const struct ike_sa *sa, bool of_initiator,
-		     const struct ike_id *id, uint8_t *out, size_t *out_len)
-{
-	uint16_t prf = sa->suite.prf;
-	size_t L = crypto_prf_len(prf);
-	const struct crypto_buf *key = of_initiator ? &sa->keys.sk_pi : &sa->keys.sk_pr;
-	const struct buf *msg = of_initiator ? &sa->msg_i : &sa->msg_r;
-	const struct buf *nonce = of_initiator ? &sa->nr : &sa->ni;
-	uint8_t idh[4] = { id->type, 0, 0, 0 };
-	uint8_t macid[CRYPTO_MAX_HASH_LEN], kp[CRYPTO_MAX_HASH_LEN];
-	struct crypto_iov idv[2] = { CRYPTO_IOV(idh, 4), CRYPTO_IOV(id->data.p, id->data.len) };
-	struct crypto_iov pad = CRYPTO_IOV(key_pad, sizeof(key_pad) - 1);
-	int r;
-
-	if (!L || L > CRYPTO_MAX_HASH_LEN || !msg->len)
-		return -EINVAL;
-	if ((r = crypto_prf(ike->crypto, prf, CRYPTO_IOV_BUF(*key), idv, 2, macid)) < 0 ||
-	    (r = crypto_prf(ike->crypto, prf, CRYPTO_IOV_BUF(*key), &pad, 1, kp)) < 0)
-		return r;
-	struct crypto_iov oct[3] = { CRYPTO_IOV_BUF(*msg), CRYPTO_IOV_BUF(*nonce),
-				     CRYPTO_IOV(macid, L) };
-	r = crypto_prf(ike->crypto, prf, CRYPTO_IOV(kp, L), oct, 3, out);
-	explicit_bzero(kp, sizeof(kp));
-	*out_len = L;
-	return r;
-}
-
-/* Constant-time comparison of the AUTH data. */
-static bool auth_eq(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	uint8_t d = 0;
-	for (size_t i = 0; i < n; i++)
-		d |= a[i] ^ b[i];
-	return d == 0;
-}
-
-static void peer_id_text(struct ike_sa *sa, const struct ike_id *id)
-{
-	sa->peer_id_type = id->type;
-	struct addr a = { 0 };
-	switch (id->type) {
-	case IKE_ID_NULL:
-		snprintf(sa->peer_id, sizeof(sa->peer_id), "ID_NULL");
-		return;
-	case IKE_ID_IPV4_ADDR:
-	case IKE_ID_IPV6_ADDR:
-		a.family = id->type == IKE_ID_IPV4_ADDR ? AF_INET : AF_INET6;
-		if (id->data.len == addr_len(a.family)) {
-			memcpy(a.b, id->data.p, id->data.len);
-			addr_str(&a, sa->peer_id);
-			return;
-		}
-		break;
-	case IKE_ID_FQDN:
-	case IKE_ID_RFC822_ADDR: {
-		size_t n = 0;
-		for (size_t i = 0; i < id->data.len && n + 1 < sizeof(sa->peer_id); i++) {
-			uint8_t c = id->data.p[i];
-			sa->peer_id[n++] = c >= 0x20 && c < 0x7f && c != '\'' ? (char)c : '?';
-		}
-		sa->peer_id[n] = '\0';
-		return;
-	}
-	default:
-		break;
-	}
-	snprintf(sa->peer_id, sizeof(sa->peer_id), "%s", ike_id_type_name(id->type));
-}
 
 /* The text the logs and status show for an ESP suite. */
 static void esp_text(const struct suite *s, char *buf, size_t n)
@@ -162,8 +93,6 @@ enum verdict x_auth_initiate(struct xctx *x)
 	struct ike_sa *sa = x->sa;
 	struct msg_out m;
 	struct buf out = { 0 };
-	uint8_t auth[CRYPTO_MAX_HASH_LEN];
-	size_t auth_len = 0;
 	int r;
 
 	sa->child_reqid = ike_new_reqid(ike);
@@ -177,10 +106,9 @@ enum verdict x_auth_initiate(struct xctx *x)
 		x_why(x, "cannot express the traffic selectors");
 		return V_FAIL;
 	}
-	struct ike_id id = { .type = IKE_ID_NULL };
-	if (null_auth(ike, sa, true, &id, auth, &auth_len) < 0)
-		return V_BUG;
-	sa->auth_name = "NULL";
+	struct auth_mine am;
+	if (ike_auth_mine(x, &am) < 0)
+		return V_FAIL;
 	struct ike_sa_pld esp = sa->conf.esp.sa;
 	for (unsigned i = 0; i < esp.n_prop; i++) {
 		esp.prop[i].spi_size = 4;
@@ -189,11 +117,8 @@ enum verdict x_auth_initiate(struct xctx *x)
 		esp.prop[i].spi[2] = (uint8_t)(sa->child_spi_in >> 8);
 		esp.prop[i].spi[3] = (uint8_t)sa->child_spi_in;
 	}
-	struct ike_auth a = { .method = IKE_AUTH_NULL, .data = { auth, auth_len } };
 	r = msg_start(sa, &m, IKE_XCHG_AUTH, false, sa->msgid_next, true);
-	ike_emit_id(&m.e, IKE_PL_IDI, &id);
-	ike_emit_id(&m.e, IKE_PL_IDR, &id);
-	ike_emit_auth(&m.e, &a);
+	ike_auth_emit(&m.e, &am, true);
 	if (sa->conf.transport) {
 		struct ike_notify n = { .type = IKE_N_USE_TRANSPORT_MODE };
 		ike_emit_notify(&m.e, &n);
@@ -203,41 +128,13 @@ enum verdict x_auth_initiate(struct xctx *x)
 	ike_emit_ts(&m.e, IKE_PL_TSR, &sa->ts_r);
 	if (r < 0 || (r = msg_seal(sa, &m, &out)) < 0) {
 		msg_abort(&m);
+		ike_auth_mine_free(&am);
 		x_why(x, "cannot build IKE_AUTH: %s", strerror(-r));
 		return V_FAIL;
 	}
+	ike_auth_mine_free(&am);
 	msg_send_request(ike, sa, &out);
 	return V_OK;
-}
-
-/* Verify the peer's AUTH payload. */
-static bool verify_auth(struct xctx *x, const struct ike_id *id)
-{
-	struct ike_sa *sa = x->sa;
-	const struct ike_auth *a = &x->d->auth;
-	uint8_t want[CRYPTO_MAX_HASH_LEN];
-	size_t wl = 0;
-	char ps[ADDR_STRLEN];
-	addr_str(&sa->peer, ps);
-	if (a->method == IKE_AUTH_NULL) {
-		if (!(sa->conf.authby & AUTHBY_NULL)) {
-			x_why(x, "AUTHENTICATION_FAILED: %s used NULL "
-				 "authentication; group %.40s requires certificates", ps,
-				 sa->conf.group);
-			return false;
-		}
-		if (null_auth(x->ike, sa, !sa->initiator, id, want, &wl) < 0 ||
-		    a->data.len != wl || !auth_eq(a->data.p, want, wl)) {
-			x_why(x, "AUTHENTICATION_FAILED: the NULL AUTH of %s "
-				 "does not verify", ps);
-			return false;
-		}
-		sa->auth_name = "NULL";
-		return true;
-	}
-	x_why(x, "AUTHENTICATION_FAILED: %s used AUTH method %s, which "
-		 "is not available yet", ps, ike_auth_method_name(a->method));
-	return false;
 }
 
 /* Responder: the entry that governs the Child SA the initiator asks for. A protocol/port
@@ -260,6 +157,18 @@ static const struct pol_entry *child_entry(struct xctx *x)
 		}
 	}
 	return policy_classify_oe(pol, peer);
+}
+
+/* Responder: the initiator failed authentication. A group that initiates gets its failure
+ * shunt toward the peer, as after a failed attempt of ours (DESIGN.md §2.2 item 5), so
+ * `meshctl why` and shuntstatus show the reason on this side too. */
+static void responder_failed(struct xctx *x)
+{
+	struct meshd_ctx *ctx = x->ike->ctx;
+	const struct pol_entry *e = policy_classify_oe(ctx->pol, &x->sa->peer);
+	enum group_class gc = e ? policy_group(ctx->pol, e)->cls : GC_NONE;
+	if (gc == GC_OE_PASS || gc == GC_OE_DROP)
+		oe_failed(ctx, &x->sa->local, &x->sa->peer, x->why);
 }
 
 /* HDR, SK {IDi, [IDr,] AUTH, SAi2, TSi, TSr} -->
@@ -289,12 +198,17 @@ static enum verdict respond(struct xctx *x)
 			return V_NOTIFY;
 		}
 	}
-	if (!verify_auth(x, &d->idi)) {
+	if (!ike_auth_verify(x)) {
+		x->notify = IKE_N_AUTHENTICATION_FAILED;
+		responder_failed(x);
+		return V_NOTIFY;
+	}
+	if (!ike_auth_ready(ike, sa, &why)) {
+		x_why(x, "cannot authenticate ourselves: %s", why);
 		sa_log(ike, sa, LOG_LVL_INFO, "%s", x->why);
 		x->notify = IKE_N_AUTHENTICATION_FAILED;
 		return V_NOTIFY;
 	}
-	peer_id_text(sa, &d->idi);
 
 	/* the Child SA: mode, proposal, selectors */
 	bool want_transport = ike_digest_notify(d, IKE_N_USE_TRANSPORT_MODE) != NULL;
@@ -353,12 +267,15 @@ static enum verdict respond(struct xctx *x)
 	}
 
 	/* the answer */
-	struct ike_id id = { .type = IKE_ID_NULL };
-	uint8_t auth[CRYPTO_MAX_HASH_LEN];
-	size_t auth_len = 0;
-	if (null_auth(ike, sa, false, &id, auth, &auth_len) < 0)
-		return V_BUG;
-	struct ike_auth a = { .method = IKE_AUTH_NULL, .data = { auth, auth_len } };
+	struct auth_mine am;
+	if (ike_auth_mine(x, &am) < 0) {
+		sa_log(ike, sa, LOG_LVL_INFO, "cannot authenticate ourselves: %s", x->why);
+		child_uninstall(ike, c);
+		sa_child_free(ike->sas, c);
+		sa->child_spi_in = 0;
+		x->notify = IKE_N_AUTHENTICATION_FAILED;
+		return V_NOTIFY;
+	}
 	struct ike_sa_pld ans;
 	proposals_answer(&esp, IKE_PROTO_ESP, num, &ans);
 	ans.prop[0].spi_size = 4;
@@ -369,8 +286,7 @@ static enum verdict respond(struct xctx *x)
 	struct ike_ts_list tsi, tsr;
 	ts_answer(&pair, &tsi, &tsr);
 	r = msg_start(sa, &m, IKE_XCHG_AUTH, true, d->hdr.msgid, true);
-	ike_emit_id(&m.e, IKE_PL_IDR, &id);
-	ike_emit_auth(&m.e, &a);
+	ike_auth_emit(&m.e, &am, false);
 	if (sa->conf.transport) {
 		struct ike_notify n = { .type = IKE_N_USE_TRANSPORT_MODE };
 		ike_emit_notify(&m.e, &n);
@@ -378,7 +294,9 @@ static enum verdict respond(struct xctx *x)
 	ike_emit_sa(&m.e, &ans);
 	ike_emit_ts(&m.e, IKE_PL_TSI, &tsi);
 	ike_emit_ts(&m.e, IKE_PL_TSR, &tsr);
-	if (r < 0 || msg_seal(sa, &m, &out) < 0) {
+	r = r < 0 ? r : msg_seal(sa, &m, &out);
+	ike_auth_mine_free(&am);
+	if (r < 0) {
 		msg_abort(&m);
 		return V_BUG;
 	}
@@ -395,11 +313,10 @@ static enum verdict process_response(struct xctx *x)
 	const struct ike_digest *d = x->d;
 	const char *why = NULL;
 
-	if (!verify_auth(x, &d->idr)) {
-		sa_log(ike, sa, LOG_LVL_INFO, "%s", x->why);
+	if (!ike_auth_verify(x)) {
+		ike_auth_reject_responder(x);
 		return V_FAIL;
 	}
-	peer_id_text(sa, &d->idr);
 	struct suite esp;
 	if (proposals_accept(&sa->conf.esp, &d->sa, &esp) < 0 || d->sa.prop[0].spi_size != 4) {
 		x_why(x, "peer chose an ESP proposal we did not offer");

@@ -19,6 +19,7 @@
 
 #include "ctx.h"
 #include "exchange.h"
+#include "ike_auth.h"
 #include "ike_emit.h"
 #include "oe.h"
 #include "policy.h"
@@ -158,6 +159,7 @@ static enum verdict send_request(struct xctx *x)
 	ike_emit_ke(&m.e, sa->dh_group, pub.p, pub.len);
 	ike_emit_nonce(&m.e, sa->ni.p, sa->ni.len);
 	emit_natd(&m, sa, 0);
+	ike_auth_sa_init_emit(ike, sa, &m.e, false);
 	crypto_buf_free(&pub);
 	if (r < 0 || (r = msg_seal(sa, &m, &out)) < 0) {
 		msg_abort(&m);
@@ -361,6 +363,7 @@ static enum verdict respond(struct xctx *x)
 	ike_emit_ke(&m.e, sa->dh_group, pub.p, pub.len);
 	ike_emit_nonce(&m.e, sa->nr.p, sa->nr.len);
 	emit_natd(&m, sa, sa->spi_r);
+	ike_auth_sa_init_emit(ike, sa, &m.e, true);
 	crypto_buf_free(&pub);
 	if (r < 0 || msg_seal(sa, &m, &out) < 0) {
 		msg_abort(&m);
