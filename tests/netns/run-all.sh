@@ -1,0 +1,55 @@
+#!/bin/sh
+# tests/netns/run-all.sh — run the namespace scenarios one after the other on this kernel
+# (which must have ESP: tests/netns/run.sh decides where this runs, here or in the guest).
+#
+#   run-all.sh [SCENARIO[:ARG]...]     default: every NN-*.sh; 01 once per auth mode
+#
+# Each scenario's output is printed as it comes, followed by one line
+#   RESULT <scenario[:arg]> PASS|FAIL|SKIP <seconds> [reason]
+# and at the end "SUITE <seconds> s, N scenarios". Exit 0 when nothing failed.
+# MESH_SCENARIO_TIMEOUT (default 300 s) bounds each scenario.
+here=$(cd "$(dirname "$0")" && pwd)
+: "${top_srcdir:=$(cd "$here/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+tmo=${MESH_SCENARIO_TIMEOUT:-300}
+up() { cut -d' ' -f1 /proc/uptime; }
+dt() { awk -v a="$1" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'; }
+
+if [ $# -eq 0 ]; then
+	set --
+	for f in "$here"/[0-9][0-9]-*.sh; do
+		b=$(basename "$f")
+		case "$b" in
+		01-*) set -- "$@" "$b:null" "$b:rsa" ;;
+		*) set -- "$@" "$b" ;;
+		esac
+	done
+fi
+
+suite0=$(up)
+failed=0
+n=0
+out=$(mktemp /tmp/meshd-netns-out.XXXXXX)
+for s in "$@"; do
+	script=${s%%:*}
+	arg=
+	case "$s" in *:*) arg=${s#*:} ;; esac
+	n=$((n + 1))
+	echo "######## $s"
+	t0=$(up)
+	# shellcheck disable=SC2086
+	timeout -k 10 "$tmo" sh "$here/$script" $arg >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	case $rc in
+	0) res=PASS; why= ;;
+	77) res=SKIP; why=$(grep '^SKIP:' "$out" | tail -n 1 | sed 's/^SKIP: *//') ;;
+	124|137) res=FAIL; why="timed out after $tmo s"; failed=$((failed + 1)) ;;
+	*) res=FAIL; why=$(grep -c '^FAIL' "$out")" failed checks (exit $rc)"; failed=$((failed + 1)) ;;
+	esac
+	echo "RESULT $s $res $(dt "$t0") $why"
+done
+rm -f "$out"
+echo "SUITE $(dt "$suite0") s, $n scenarios, $failed failed"
+[ $failed -eq 0 ]
