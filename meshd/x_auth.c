@@ -171,6 +171,36 @@ static void responder_failed(struct xctx *x)
 		oe_failed(ctx, &x->sa->local, &x->sa->peer, x->why);
 }
 
+/* The initiator authenticated, but our kernel refused its Child SA: answer with our ID and
+ * AUTH and the error (RFC 7296 §2.21.3), so both sides have checked each other, and keep
+ * the reason here too. An OE IKE SA without its Child SA is of no use: both drop it.
+ *                 <-- HDR, SK {IDr, [CERT,] AUTH, N(NO_PROPOSAL_CHOSEN)} */
+static enum verdict child_failed(struct xctx *x)
+{
+	struct ike_sa *sa = x->sa;
+	struct auth_mine am;
+	struct msg_out m;
+	struct buf out = { 0 };
+	sa_log(x->ike, sa, LOG_LVL_INFO, "Child SA failed: %s", x->why);
+	responder_failed(x);
+	if (ike_auth_mine(x, &am) < 0) {
+		x->notify = IKE_N_NO_PROPOSAL_CHOSEN;
+		return V_NOTIFY;
+	}
+	struct ike_notify n = { .type = IKE_N_NO_PROPOSAL_CHOSEN };
+	int r = msg_start(sa, &m, IKE_XCHG_AUTH, true, x->d->hdr.msgid, true);
+	ike_auth_emit(&m.e, &am, false);
+	ike_emit_notify(&m.e, &n);
+	r = r < 0 ? r : msg_seal(sa, &m, &out);
+	ike_auth_mine_free(&am);
+	if (r < 0) {
+		msg_abort(&m);
+		return V_BUG;
+	}
+	msg_send_response(x->ike, sa, &out, x->d->msg, x->d->msg_len);
+	return V_FAIL;
+}
+
 /* HDR, SK {IDi, [IDr,] AUTH, SAi2, TSi, TSr} -->
  *                 <-- HDR, SK {IDr, AUTH, SAr2, TSi, TSr} */
 static enum verdict respond(struct xctx *x)
@@ -262,8 +292,7 @@ static enum verdict respond(struct xctx *x)
 		x_why(x, "%s", why);
 		sa_child_free(ike->sas, c);
 		sa->child_spi_in = 0;   /* released by child_install's cleanup */
-		x->notify = IKE_N_NO_PROPOSAL_CHOSEN;
-		return V_NOTIFY;
+		return child_failed(x);
 	}
 
 	/* the answer */
@@ -350,10 +379,15 @@ static enum verdict process_response(struct xctx *x)
 	return V_OK;
 }
 
-/* <-- HDR, SK {[IDr, AUTH,] N(error)} */
+/* <-- HDR, SK {[IDr, AUTH,] N(error)}: with IDr and AUTH the responder accepted us but
+ * not the Child SA; its authentication is still checked (and logged). */
 static enum verdict peer_error(struct xctx *x)
 {
 	const struct ike_digest *d = x->d;
+	if ((d->sk_pl & PL(IDR)) && (d->sk_pl & PL(AUTH)) && !ike_auth_verify(x)) {
+		ike_auth_reject_responder(x);
+		return V_FAIL;
+	}
 	for (unsigned i = 0; i < d->n_notify; i++) {
 		if (IKE_N_IS_ERROR(d->notify[i].type)) {
 			x_why(x, "peer answered %s",
