@@ -74,6 +74,37 @@ size_t kernel_entry_policies(const struct policy_set *s, const struct pol_entry 
 	return n;
 }
 
+/* IPv6 neighbour discovery must never meet a trap or block: a neighbour advertisement
+ * to a peer in a private /64 would otherwise raise an ACQUIRE and the link would never
+ * resolve. Like Libreswan, pass ICMPv6 types 135 and 136 both ways at the top of our band
+ * whenever IPv6 entries exist. (An ICMP selector carries the type in sport.) */
+size_t kernel_fixed_policies(const struct policy_set *s, struct kpolicy out[KERNEL_FIXED_MAX])
+{
+	bool v6 = false;
+	for (size_t i = 0; i < s->n_entries && !v6; i++)
+		v6 = s->entries[i].pfx.a.family == AF_INET6 &&
+		     policy_group(s, &s->entries[i])->conn >= 0;
+	if (!v6)
+		return 0;
+	size_t n = 0;
+	static const uint16_t types[2] = { 135, 136 };
+	static const enum kdir dirs[3] = { KDIR_OUT, KDIR_IN, KDIR_FWD };
+	for (int t = 0; t < 2; t++) {
+		for (int d = 0; d < 3; d++) {
+			struct kpolicy p = { 0 };
+			any_prefix(AF_INET6, &p.sel.src);
+			any_prefix(AF_INET6, &p.sel.dst);
+			p.sel.proto = 58;
+			p.sel.sport = types[t];
+			p.dir = dirs[d];
+			p.act = KACT_PASS;
+			p.priority = POLICY_PRIO_BASE;
+			out[n++] = p;
+		}
+	}
+	return n;
+}
+
 struct batch {
 	struct kpolicy *p;
 	const struct pol_entry **owner;   /* entry each policy belongs to, for messages */
@@ -161,6 +192,11 @@ int kernel_install_set(struct kernel *k, const struct policy_set *s, struct log 
 		if (b.n >= BATCH_FLUSH)
 			batch_flush(k, &b, false);
 	}
+	struct kpolicy fixed[KERNEL_FIXED_MAX];
+	size_t nf = kernel_fixed_policies(s, fixed);
+	for (size_t j = 0; j < nf && r != -ENOMEM; j++)
+		r = batch_push(&b, &fixed[j], NULL);
+	res->added += nf;
 	if (r != -ENOMEM)
 		batch_flush(k, &b, false);
 	if (r != -ENOMEM && k->ops->tune)
@@ -182,6 +218,10 @@ int kernel_remove_set(struct kernel *k, const struct policy_set *s, struct log *
 		if (b.n >= BATCH_FLUSH)
 			batch_flush(k, &b, true);
 	}
+	struct kpolicy fixed[KERNEL_FIXED_MAX];
+	size_t nf = kernel_fixed_policies(s, fixed);
+	for (size_t j = 0; j < nf && r == 0; j++)
+		r = batch_push(&b, &fixed[j], NULL);
 	if (r == 0)
 		batch_flush(k, &b, true);
 	int failed = (int)b.failed;
@@ -239,6 +279,12 @@ int kernel_apply_diff(struct kernel *k, const struct policy_set *old,
 	};
 	memset(res, 0, sizeof(*res));
 	policy_diff(old, new_set, diff_cb, &da);
+	struct kpolicy of[KERNEL_FIXED_MAX], nf[KERNEL_FIXED_MAX];
+	size_t non = kernel_fixed_policies(old, of), nnn = kernel_fixed_policies(new_set, nf);
+	for (size_t i = 0; i < nnn && !non && !da.err; i++)
+		da.err = batch_push(&da.put, &nf[i], NULL);
+	for (size_t i = 0; i < non && !nnn && !da.err; i++)
+		da.err = batch_push(&da.del, &of[i], NULL);
 	if (!da.err) {
 		batch_flush(k, &da.put, false);
 		batch_flush(k, &da.del, true);
@@ -284,13 +330,14 @@ int kernel_remove_stale(struct kernel *k, const struct policy_set *s, struct log
 	int r = k->ops->policy_dump(k, &have, &n_have);
 	if (r < 0)
 		return r;
-	want = calloc(s->n_entries * 3 + 1, sizeof(*want));
+	want = calloc(s->n_entries * 3 + KERNEL_FIXED_MAX, sizeof(*want));
 	if (!want) {
 		free(have);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < s->n_entries; i++)
 		n_want += kernel_entry_policies(s, &s->entries[i], want + n_want);
+	n_want += kernel_fixed_policies(s, want + n_want);
 	qsort(have, n_have, sizeof(*have), kpolicy_qcmp);
 	qsort(want, n_want, sizeof(*want), kpolicy_qcmp);
 	/* keep only ours (priority band) that the set does not produce */

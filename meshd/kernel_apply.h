@@ -15,6 +15,10 @@ struct kernel_apply_result {
 /* The kernel policies of one entry (0..3); see kernel.c for the table. */
 size_t kernel_entry_policies(const struct policy_set *s, const struct pol_entry *e,
 			     struct kpolicy out[3]);
+/* Policies meshd installs for the whole set rather than one entry: IPv6 neighbour
+ * discovery bypass (when the set has IPv6 entries). */
+#define KERNEL_FIXED_MAX 6
+size_t kernel_fixed_policies(const struct policy_set *s, struct kpolicy out[KERNEL_FIXED_MAX]);
 /* Install every entry's policies, batched; then tune the kernel's hashing. Returns 0,
  * -EIO if some policies were refused (each logged with its file:line), or -ENOMEM. */
 int kernel_install_set(struct kernel *k, const struct policy_set *s, struct log *log,

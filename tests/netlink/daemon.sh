@@ -126,6 +126,8 @@ assert_eq "kernel policies after start" "$EXPECTED" "$(mine | sort)"
 assert_contains "loopback is always clear" "out 0.0.0.0/0 127.0.0.0/8 any 0 0 pass" "$(pol_dump "$A")"
 assert_contains "own address is always clear" "out 0.0.0.0/0 10.0.0.1/32 any 0 0 pass" "$(pol_dump "$A")"
 assert_contains "foreign policy untouched by start" "$FOREIGN" "$(pol_dump "$A")"
+assert_contains "IPv6 neighbour solicitations bypass traps" "in ::/0 ::/0 ipv6-icmp 135 0 pass" "$(pol_dump "$A")"
+assert_contains "IPv6 neighbour advertisements bypass traps" "out ::/0 ::/0 ipv6-icmp 136 0 pass" "$(pol_dump "$A")"
 
 p_clear32=$(pol_priority "$A" out 0.0.0.0/0 10.30.1.7/32)
 p_priv24=$(pol_priority "$A" out 0.0.0.0/0 10.30.1.0/24)
