@@ -105,6 +105,7 @@ struct conf_setup {
 	bool debug;                   /* plutodebug= other than none */
 	char *listen;                 /* listen= address, NULL = all */
 	uint16_t ike_port, nat_ike_port; /* default 500, 4500 */
+	uint32_t ddos_ike_threshold;  /* half-open IKE SAs before COOKIEs; default 50 */
 };
 
 struct conf {

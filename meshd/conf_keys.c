@@ -599,6 +599,8 @@ static const struct conf_key keys[] = {
 	{ .name = "nat-ike-port", .flags = CK_SETUP, .set = set_port, .off = SETUP(nat_ike_port) },
 	{ .name = "nat-ikeport", .canon = "nat-ike-port", .flags = CK_SETUP, .set = set_port,
 	  .off = SETUP(nat_ike_port) },
+	{ .name = "ddos-ike-threshold", .flags = CK_SETUP, .set = set_u32,
+	  .off = SETUP(ddos_ike_threshold), .min = 0, .max = 1000000 },
 	IGNORED("logfile", CK_SETUP, logs_note),
 	IGNORED("logtime", CK_SETUP, logs_note),
 	IGNORED("logappend", CK_SETUP, logs_note),

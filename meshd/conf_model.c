@@ -65,6 +65,7 @@ static void setup_defaults(struct conf_setup *s)
 	s->cert_expiry_warning_s = 14 * 24 * 3600;
 	s->ike_port = 500;
 	s->nat_ike_port = 4500;
+	s->ddos_ike_threshold = 50;
 }
 
 /* Fill the string defaults that are still unset; returns false on ENOMEM. */

@@ -177,7 +177,7 @@ static void resend_cached(struct ike *ike, struct ike_sa *sa)
 {
 	ike->st.rx_duplicates++;
 	sa_log(ike, sa, LOG_LVL_DEBUG, "duplicate request: answering from the cache");
-	msg_send_raw(ike, &sa->local, sa->lport, &sa->peer, sa->rport, sa->resp.p, sa->resp.len);
+	msg_resend_response(ike, sa);
 }
 
 static void apply(struct ike *ike, struct ike_sa *sa, const struct ike_transition *t,
@@ -319,7 +319,9 @@ void exchange_input(struct ike *ike, const uint8_t *p, size_t n, const struct ad
 				ike->st.rx_dropped_unexpected++;
 				goto out;
 			}
-			int r = msg_unprotect(sa, d, &pt);
+			int r = msg_unprotect(ike, sa, d, &pt);
+			if (r == -EINPROGRESS)
+				goto out;    /* a fragment: kept (or a duplicate), counted */
 			if (r < 0) {
 				if (r == -EBADMSG)
 					ike->st.rx_dropped_integrity++;
@@ -328,10 +330,11 @@ void exchange_input(struct ike *ike, const uint8_t *p, size_t n, const struct ad
 				sa_log(ike, sa, LOG_LVL_DEBUG, "%s %s dropped: %s",
 				       ike_xchg_name(h->xchg), response ? "response" : "request",
 				       r == -EBADMSG ? "integrity check failed"
-				       : r == -ENOTSUP ? "fragments are not supported yet"
+				       : r == -ENOTSUP ? "fragmentation was not negotiated"
 						       : "bad inner payloads");
 				goto out;
 			}
+			msg_authentic(ike, sa, sport, dport);
 		}
 	}
 	const struct ike_transition *t = match(xt, sa, d, response ? ROLE_RESPONSE : ROLE_REQUEST);

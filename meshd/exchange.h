@@ -15,6 +15,7 @@
 
 #include "crypto.h"
 #include "ike.h"
+#include "ike_cookie.h"
 #include "ike_emit.h"
 #include "ike_pld.h"
 #include "sa.h"
@@ -31,6 +32,9 @@ struct ike {
 	void *send_arg;
 	struct timer_ref *timers;     /* armed timers (owned records) */
 	struct ike_counts st;         /* counters (the size fields are filled on demand) */
+	struct ike_cookie cookie;     /* COOKIE secrets (ike_cookie.c) */
+	size_t frag_size;             /* datagram size for SKF fragments; 0 = RFC 7383
+	                               * defaults (ike_frag.c); tests set it */
 };
 
 /* Verdicts of a handler (aesthetics.md 7.4). */
@@ -113,7 +117,7 @@ int ike_sa_configure(struct ike *ike, struct ike_sa *sa, const struct pol_entry 
  * entries so the two never collide). */
 uint32_t ike_new_reqid(struct ike *ike);
 /* Timers by serial. */
-enum ike_timer { T_RETRANSMIT, T_IKE_EXPIRE };
+enum ike_timer { T_RETRANSMIT, T_IKE_EXPIRE, T_NAT_KEEPALIVE };
 uint64_t ike_timer_arm(struct ike *ike, uint32_t serial, enum ike_timer kind, uint64_t after_ms);
 void ike_timer_cancel(struct ike *ike, uint64_t *id);   /* sets *id = 0 */
 uint64_t ike_now_ms(const struct ike *ike);
@@ -147,9 +151,15 @@ void msg_request_done(struct ike *ike, struct ike_sa *sa);
 /* Retransmit timer fired. */
 void msg_retransmit(struct ike *ike, struct ike_sa *sa);
 /* Decrypt d's SK payload with sa's keys and parse the inner payloads into d. *pt receives
- * the plaintext (owned; d borrows from it). 0 or -EBADMSG (integrity) / -EINVAL (inner
- * payloads malformed) / -ENOTSUP (fragments). */
-int msg_unprotect(struct ike_sa *sa, struct ike_digest *d, struct buf *pt);
+ * the plaintext (owned; d borrows from it). An SKF fragment is checked and kept until its
+ * message is complete (RFC 7383 §2.6). 0 or -EBADMSG (integrity) / -EINVAL (inner payloads
+ * malformed) / -ENOTSUP (fragments not negotiated) / -EINPROGRESS (a fragment was kept
+ * or was a duplicate: nothing to do yet, already counted). */
+int msg_unprotect(struct ike *ike, struct ike_sa *sa, struct ike_digest *d, struct buf *pt);
+/* d passed its integrity check: with a NAT, follow the peer's port (RFC 7296 §2.23). */
+void msg_authentic(struct ike *ike, struct ike_sa *sa, uint16_t sport, uint16_t dport);
+/* Answer a duplicate request again from the cache (all fragments of it). */
+void msg_resend_response(struct ike *ike, struct ike_sa *sa);
 
 /* ---- ike_child.c: Child SAs in the kernel ---- */
 /* Reserve our inbound SPI for a Child SA with peer. */
@@ -164,6 +174,17 @@ void child_uninstall(struct ike *ike, struct child_sa *c);
 void child_remove_all(struct ike *ike, uint32_t ike_serial);
 /* Release an SPI reserved with child_reserve_spi that was never used. */
 void child_release_spi(struct ike *ike, const struct ike_sa *sa, uint32_t spi);
+
+/* ---- ike_natt.c: after a NAT was detected ---- */
+/* The UDP encapsulation ports (ours, the peer's) for sa's Child SAs; false (ports 0) when
+ * no NAT was detected or the IKE SA did not move to the NAT-T port. */
+bool ike_natt_encap(const struct ike *ike, const struct ike_sa *sa, uint16_t *lport,
+		    uint16_t *rport);
+/* Start the NAT-keepalives of sa when we are behind the NAT (no-op otherwise or when they
+ * already run). */
+void ike_natt_arm(struct ike *ike, struct ike_sa *sa);
+/* T_NAT_KEEPALIVE fired: send one, re-arm. */
+void ike_natt_keepalive(struct ike *ike, struct ike_sa *sa);
 
 /* ---- x_auth.c ---- */
 /* Initiator: build and send the IKE_AUTH request (after the IKE_SA_INIT response). */

@@ -65,6 +65,9 @@ static void timer_fire(void *arg)
 		else
 			exchange_kill(ike, sa, "IKE SA lifetime reached");
 		break;
+	case T_NAT_KEEPALIVE:
+		ike_natt_keepalive(ike, sa);
+		break;
 	}
 }
 
@@ -148,6 +151,7 @@ void ike_free(struct ike *ike)
 			child_release_spi(ike, sa, sa->child_spi_in);
 	}
 	sa_table_free(ike->sas);
+	ike_cookie_fini(&ike->cookie);
 	crypto_free(ike->crypto);
 	free(ike);
 }
@@ -194,6 +198,7 @@ int ike_sa_configure(struct ike *ike, struct ike_sa *sa, const struct pol_entry 
 	c->salifetime_s = cc->salifetime_s;
 	c->rekeymargin_s = cc->rekeymargin_s;
 	c->replay_window = cc->replay_window;
+	c->fragmentation = cc->fragmentation;
 	if (proposals_parse(IKE_PROTO_IKE, cc->ike, &c->ike, why) < 0 ||
 	    proposals_parse(IKE_PROTO_ESP, cc->esp, &c->esp, why) < 0)
 		return -EINVAL;

@@ -26,7 +26,8 @@ struct ike;
 
 /* Send one IKE datagram from (from, sport) to (to, dport). p is borrowed for the call.
  * On port 4500 the hook adds the 4-byte non-ESP marker itself (RFC 3948 §2.2): p is always
- * the bare IKE message. Returns 0 or -errno (a failed send is retransmitted like a lost
+ * the bare IKE message, except for a NAT-keepalive (the single byte 0xff, RFC 3948 §2.3),
+ * which goes out as it is. Returns 0 or -errno (a failed send is retransmitted like a lost
  * datagram). */
 typedef int (*ike_send_fn)(void *arg, const uint8_t *p, size_t n, const struct addr *from,
 			   uint16_t sport, const struct addr *to, uint16_t dport);
@@ -100,6 +101,9 @@ struct ike_counts {
 	uint64_t rx, tx, rx_dropped_malformed, rx_dropped_no_sa, rx_dropped_msgid,
 		 rx_dropped_integrity, rx_dropped_unexpected, rx_duplicates, retransmits,
 		 rx_ignored_policy;
+	/* COOKIE (RFC 7296 §2.6), fragments (RFC 7383), NAT-T (RFC 3948) */
+	uint64_t cookies_sent, rx_cookie_bad, frags_tx, frags_rx, frag_reassembled,
+		 rx_frag_dropped, nat_keepalives;
 };
 void ike_counts(const struct ike *ike, struct ike_counts *out);
 

@@ -9,7 +9,11 @@
  *      selector the IPsec policy replaces it in place (UPDPOLICY) and only the shunt's
  *      record is forgotten: there is no moment without a policy for the pair. A shunt
  *      with another selector is deleted after the put.
- * Removal goes the other way: outbound policy first, then inbound, then the SAs. */
+ * Removal goes the other way: outbound policy first, then inbound, then the SAs.
+ *
+ * Behind a NAT (either side) both SAs carry UDP encapsulation (RFC 3948) on the ports the
+ * IKE SA moved to; the kernel then sends ESP in UDP and takes it from the NAT-T socket,
+ * which has UDP_ENCAP_ESPINUDP (ike_sock.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -203,6 +207,16 @@ int child_install(struct ike *ike, struct ike_sa *sa, struct child_sa *c, const 
 	out.dst = c->peer;
 	out.spi = c->spi_out;
 	out.sel = c->sel;
+	uint16_t lport, rport;
+	if (ike_natt_encap(ike, sa, &lport, &rport)) {
+		in.encap_sport = rport;
+		in.encap_dport = lport;
+		out.encap_sport = lport;
+		out.encap_dport = rport;
+	} else if (sa->nat_local || sa->nat_peer) {
+		sa_log(ike, sa, LOG_LVL_WARN, "Child SA #%u: NAT detected but the peer stayed on "
+		       "port %u; ESP is not encapsulated", c->serial, sa->rport);
+	}
 
 	if ((r = k->ops->sa_add(k, &in)) < 0)
 		goto kfail;
@@ -228,6 +242,7 @@ int child_install(struct ike *ike, struct ike_sa *sa, struct child_sa *c, const 
 	else if (sh)
 		shunt_del(ctx->shunts, &c->local, &c->peer);
 	c->add_time = time(NULL);
+	ike_natt_arm(ike, sa);
 	crypto_child_keys_free(&keys);
 	explicit_bzero(&in, sizeof(in));
 	explicit_bzero(&out, sizeof(out));

@@ -1,8 +1,13 @@
-/* ike_sock.c — bind the IKE ports and receive datagrams. */
+/* ike_sock.c — bind the IKE ports and receive datagrams.
+ *
+ * The NAT-T sockets (4500) carry UDP_ENCAP_ESPINUDP (RFC 3948): the kernel takes the
+ * ESP-in-UDP packets of encapsulated SAs off them, eats NAT-keepalives, and passes IKE
+ * (behind its zero non-ESP marker) on to us. */
 #include "config.h"
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -92,6 +97,10 @@ int ike_sock_send(struct meshd_ctx *ctx, const uint8_t *p, size_t n, const struc
 	int fd = ctx->ike_fd[(to->family == AF_INET6 ? 2 : 0) + (natt ? 1 : 0)];
 	if (fd < 0)
 		return -ENOTCONN;
+	/* a NAT-keepalive (RFC 3948 §2.3) is the byte 0xff alone, without the marker */
+	bool keepalive = n == 1 && p[0] == 0xff;
+	if (keepalive)
+		natt = false;
 	uint8_t marker[4] = { 0 };
 	struct iovec iov[2] = { { marker, 4 }, { (void *)p, n } };
 	struct sockaddr_storage ss;
@@ -151,6 +160,13 @@ static int open_one(struct meshd_ctx *ctx, int family, uint16_t port)
 			family == AF_INET6 ? "IPv6" : "IPv4", strerror(errno));
 		goto fail;
 	}
+	/* ESP in UDP on the NAT-T port; a kernel without it (IPv6 before Linux 5.8, no
+	 * esp4/esp6) still does IKE there, just no encapsulated ESP */
+	int encap = UDP_ENCAP_ESPINUDP;
+	if (port == ctx->conf->setup.nat_ike_port &&
+	    setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &encap, sizeof(encap)) < 0)
+		log_warn(&ctx->log, "UDP %u (%s): no ESP-in-UDP decapsulation: %s", port,
+			 family == AF_INET6 ? "IPv6" : "IPv4", strerror(errno));
 	if ((r = ctx->kern.ops->socket_bypass(&ctx->kern, fd, family)) < 0) {
 		log_err(&ctx->log, "cannot give the IKE socket (UDP %u) its bypass policy: %s",
 			port, strerror(-r));

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ike_frag.h"
 #include "sa.h"
 
 struct sa_table {
@@ -59,6 +60,7 @@ static void ike_release(struct ike_sa *sa)
 	buf_free(&sa->req);
 	buf_free(&sa->last_req_in);
 	buf_free(&sa->resp);
+	ike_frag_free(sa->fr);
 	free(sa);
 }
 

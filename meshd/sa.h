@@ -51,6 +51,7 @@ struct sa_conf {
 	uint32_t retransmit_timeout_ms, retransmit_interval_ms;
 	uint32_t ikelifetime_s, salifetime_s, rekeymargin_s;
 	uint32_t replay_window;
+	bool fragmentation;           /* fragmentation= (RFC 7383) */
 	struct proposals ike, esp;
 };
 
@@ -72,6 +73,10 @@ struct ike_sa {
 	struct buf msg_i, msg_r;      /* the IKE_SA_INIT request / response as sent: AUTH */
 	unsigned invalid_ke;          /* INVALID_KE_PAYLOAD retries done */
 	bool nat_local, nat_peer;     /* NAT detected in front of us / the peer */
+	bool frag;                    /* both sides sent IKEV2_FRAGMENTATION_SUPPORTED */
+	struct ike_frag *fr;          /* (owned) fragments sent / being reassembled, NULL
+	                               * until needed (ike_frag.c) */
+	uint64_t keepalive_timer;     /* NAT-keepalive (ike_natt.c), 0 = none */
 	struct suite suite;           /* negotiated IKE suite */
 	struct crypto_ike_keys keys;
 	struct crypto_sk *sk_out, *sk_in;   /* (owned) protection of what we send / receive */
@@ -123,6 +128,7 @@ struct child_sa {
 };
 
 struct sa_table;
+struct ike_frag;
 
 struct sa_table *sa_table_new(void);
 /* Frees every SA object (not their kernel state: see ike_child_remove). Accepts NULL. */

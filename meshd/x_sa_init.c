@@ -2,15 +2,25 @@
  * table and handlers.
  *
  *   Initiator                         Responder
- *   HDR, SAi1, KEi, Ni,
- *        [N(COOKIE)], N(NATD_S), N(NATD_D)   -->
- *                                <--  HDR, SAr1, KEr, Nr, N(NATD_S), N(NATD_D)
+ *   HDR, [N(COOKIE)], SAi1, KEi, Ni,
+ *        N(NATD_S), N(NATD_D), [N(FRAG_SUP)]  -->
+ *                                <--  HDR, SAr1, KEr, Nr, N(NATD_S), N(NATD_D), [N(FRAG_SUP)]
+ *                                <--  HDR, N(COOKIE)               (retry with it first)
  *                                <--  HDR, N(INVALID_KE_PAYLOAD)   (retry with its group)
  *                                <--  HDR, N(NO_PROPOSAL_CHOSEN)   (fail)
  *
  * The responder keeps no state for an error answer. An initiator that matches only a
  * clear or block entry of ours gets no answer at all (libreswan-oe.md §4.5), noted once
- * per peer for `meshctl why`. */
+ * per peer for `meshctl why`.
+ *
+ * COOKIE (§2.6): while ddos-ike-threshold or more responder SAs are half-open, a request
+ * without a valid cookie is answered with N(COOKIE) before any DH work, and nothing is
+ * kept (ike_cookie.c makes and checks the cookie).
+ * Fragmentation (RFC 7383 §2.3): both sides announce IKEV2_FRAGMENTATION_SUPPORTED when
+ * fragmentation=yes; sa->frag when both did.
+ * NAT (§2.23): when the NAT_DETECTION hashes do not match, the initiator moves the IKE
+ * SA to the NAT-T port (4500) for IKE_AUTH; the responder follows when the peer's next
+ * authenticated message arrives there (msg_authentic). */
 #include "config.h"
 
 #include <errno.h>
@@ -87,9 +97,31 @@ static void natd_check(struct xctx *x)
 			memcmp(h, dst->data.p, hl) == 0;
 	sa->nat_peer = !peer_ok;
 	sa->nat_local = !local_ok;
-	if (sa->nat_peer || sa->nat_local)
-		sa_log(x->ike, sa, LOG_LVL_INFO, "NAT detected %s (UDP encapsulation is not "
-		       "implemented yet)", sa->nat_local ? "in front of us" : "in front of the peer");
+	if (!sa->nat_peer && !sa->nat_local)
+		return;
+	const struct conf *conf = x->ike->ctx->conf;
+	uint16_t natt = conf && conf->setup.nat_ike_port ? conf->setup.nat_ike_port : 4500;
+	sa_log(x->ike, sa, LOG_LVL_INFO, "NAT detected %s%s",
+	       sa->nat_local ? "in front of us" : "in front of the peer",
+	       sa->initiator && sa->lport != natt ? "; moving to the NAT-T port" : "");
+	if (sa->initiator) {
+		sa->lport = natt;
+		sa->rport = natt;
+	}
+}
+
+static void emit_frag_supported(struct msg_out *m, const struct ike_sa *sa)
+{
+	if (!sa->conf.fragmentation)
+		return;
+	struct ike_notify n = { .type = IKE_N_IKEV2_FRAGMENTATION_SUPPORTED };
+	ike_emit_notify(&m->e, &n);
+}
+
+static bool peer_frag_supported(const struct ike_sa *sa, const struct ike_digest *d)
+{
+	return sa->conf.fragmentation &&
+	       ike_digest_notify(d, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
 }
 
 static int new_nonce(struct buf *b)
@@ -159,6 +191,7 @@ static enum verdict send_request(struct xctx *x)
 	ike_emit_ke(&m.e, sa->dh_group, pub.p, pub.len);
 	ike_emit_nonce(&m.e, sa->ni.p, sa->ni.len);
 	emit_natd(&m, sa, 0);
+	emit_frag_supported(&m, sa);
 	ike_auth_sa_init_emit(ike, sa, &m.e, false);
 	crypto_buf_free(&pub);
 	if (r < 0 || (r = msg_seal(sa, &m, &out)) < 0) {
@@ -268,6 +301,7 @@ static enum verdict process_response(struct xctx *x)
 	if (buf_dup(&sa->msg_r, d->msg, d->msg_len) < 0)
 		return V_FAIL;
 	natd_check(x);
+	sa->frag = peer_frag_supported(sa, d);
 	char e[32];
 	sa_log(ike, sa, LOG_LVL_DEBUG, "processed IKE_SA_INIT response {cipher=%s prf=%s ke=%s}, "
 	       "initiating IKE_AUTH", ike_encr_str(sa->suite.encr, sa->suite.encr_bits, e, sizeof(e)),
@@ -297,6 +331,44 @@ static const struct pol_entry *responder_entry(struct xctx *x)
 	return NULL;
 }
 
+/* Responder SAs that answered IKE_SA_INIT and wait for IKE_AUTH. */
+static size_t half_open(const struct ike *ike)
+{
+	size_t n = 0;
+	struct ike_sa *sa;
+	for (size_t i = 0; (sa = sa_ike_at(ike->sas, i)); i++)
+		n += !sa->initiator && sa->state == IKES_R_SA_INIT;
+	return n;
+}
+
+/* RFC 7296 §2.6: under load, only an initiator that echoes our cookie gets DH work. V_OK
+ * lets the request through; V_NOTIFY answers N(COOKIE) (a fresh one, also for a wrong
+ * cookie) and the dispatcher frees the new SA: no state is kept. */
+static enum verdict cookie_gate(struct xctx *x)
+{
+	struct ike *ike = x->ike;
+	const struct ike_digest *d = x->d;
+	const struct conf *conf = ike->ctx->conf;
+	uint32_t threshold = conf ? conf->setup.ddos_ike_threshold : 50;
+	if (half_open(ike) < threshold)
+		return V_OK;
+	uint64_t now = ike_now_ms(ike);
+	const struct ike_notify *n = ike_digest_notify(d, IKE_N_COOKIE);
+	if (n && ike_cookie_check(&ike->cookie, now, d->nonce.p, d->nonce.len, x->from,
+				  d->hdr.spi_i, n->data.p, n->data.len))
+		return V_OK;
+	if (n)
+		ike->st.rx_cookie_bad++;
+	_Static_assert(IKE_COOKIE_LEN <= sizeof(x->notify_data), "a cookie fits the notify");
+	if (ike_cookie_make(&ike->cookie, now, d->nonce.p, d->nonce.len, x->from, d->hdr.spi_i,
+			    x->notify_data) < 0)
+		return V_IGNORE;
+	x->notify = IKE_N_COOKIE;
+	x->notify_len = IKE_COOKIE_LEN;
+	ike->st.cookies_sent++;
+	return V_NOTIFY;
+}
+
 /* HDR, SAi1, KEi, Ni -->  <-- HDR, SAr1, KEr, Nr */
 static enum verdict respond(struct xctx *x)
 {
@@ -315,6 +387,9 @@ static enum verdict respond(struct xctx *x)
 	const struct pol_entry *e = responder_entry(x);
 	if (!e)
 		return V_IGNORE;
+	enum verdict cv = cookie_gate(x);
+	if (cv != V_OK)
+		return cv;
 	if (ike_sa_configure(ike, sa, e, &why) < 0) {
 		sa_log(ike, sa, LOG_LVL_WARN, "cannot answer: %s", why);
 		return V_IGNORE;
@@ -363,6 +438,9 @@ static enum verdict respond(struct xctx *x)
 	ike_emit_ke(&m.e, sa->dh_group, pub.p, pub.len);
 	ike_emit_nonce(&m.e, sa->nr.p, sa->nr.len);
 	emit_natd(&m, sa, sa->spi_r);
+	sa->frag = peer_frag_supported(sa, d);
+	if (sa->frag)
+		emit_frag_supported(&m, sa);
 	ike_auth_sa_init_emit(ike, sa, &m.e, true);
 	crypto_buf_free(&pub);
 	if (r < 0 || msg_seal(sa, &m, &out) < 0) {

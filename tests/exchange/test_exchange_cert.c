@@ -193,7 +193,7 @@ static void happy(const char *na, const char *nb, bool tunnel, const char *authb
 	ck_assert_uint_eq(ike_down(net->node[0].ctx->ike, &net->node[1].addr), 1);
 	pump(net);
 	acquire(net->node[1].ctx, "10.0.2.2", "10.0.1.1", 0, 0);
-	ck_assert_uint_eq(pump(net), 4);
+	ck_assert_uint_ge(pump(net), 4);   /* RSA's IKE_AUTH goes as RFC 7383 fragments */
 	ck_assert_uint_eq(counts(net, 1).ike_established, 1);
 	ck_assert_uint_eq(counts(net, 0).child_total, 1);
 	net_free(net);
