@@ -9,19 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <nss/cert.h>  /* not meshd/cert.h, which -I finds first */
-#include <certdb.h>
-#include <cryptohi.h>
-#include <keyhi.h>
-#include <nss.h>
-#include <pk11pub.h>
-#include <prerror.h>
-#include <prprf.h>
-#include <secerr.h>
-#include <secoid.h>
-
+#define MESHD_CERT_INTERNAL
 #include "cert.h"
-#include "cert_priv.h"
 #include "crypto.h"
 
 #define CACHE_SIZE 4096               /* verified certificates kept */
@@ -230,7 +219,7 @@ static int self_fill(struct cert_store *s)
 }
 
 /* The certificate's nickname is nickname, or the name cert_import_p12 gave it because the
- * nickname was taken by another subject (cert_priv.h). */
+ * nickname was taken by another subject (the private part of cert.h). */
 static bool nickname_is(const CERTCertificate *c, const char *nickname)
 {
 	size_t n = strlen(nickname);

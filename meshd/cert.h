@@ -105,4 +105,64 @@ int cert_import_p12(const char *nssdir, const char *file, const char *pw, struct
 /* Print every certificate: nickname, subject, issuer, serial, expiry, trust. */
 int cert_list(const char *nssdir, FILE *out, bool json);
 
+/* ---- the module's private part ----
+ * What cert.c, cert_alg.c, cert_admin.c, cert_hostkey.c and cert_ike.c share, with NSS types. Only the module's own files define MESHD_CERT_INTERNAL
+ * before including this header, so the library's headers stay inside the module
+ * (DESIGN.md 3.2); every other module sees the library-free API above. */
+#ifdef MESHD_CERT_INTERNAL
+#include <nss/cert.h>  /* NSS's cert.h: this file is meshd/cert.h, which -I finds first */
+#include <certdb.h>
+#include <cryptohi.h>
+#include <keyhi.h>
+#include <nss.h>
+#include <p12.h>
+#include <p12plcy.h>
+#include <pk11pub.h>
+#include <prerror.h>
+#include <prprf.h>
+#include <secerr.h>
+#include <secoid.h>
+#include <secpkcs7.h>
+
+/* A node certificate imported while its friendly name named another subject is stored as
+ * "NICK" CERT_RENAME_MARK "SERIAL)"; cert_open counts it as NICK. */
+#define CERT_RENAME_MARK " (meshd import "
+
+/* Printable DN in Libreswan's order and style: the RDNs as they appear in the DER, joined
+ * with ", " ("C=US, O=Example, CN=east"). Always NUL-terminates (truncates). */
+void cert_dn_str(const CERTName *name, char *out, size_t cap);
+/* The certificate serial as lowercase hex; truncates. */
+void cert_serial_str(const CERTCertificate *cert, char *out, size_t cap);
+/* notBefore / notAfter as time_t (0 if undecodable). */
+void cert_validity(const CERTCertificate *cert, time_t *not_before, time_t *not_after);
+/* Key type and size of a public key. */
+enum cert_key_type cert_key_info(const SECKEYPublicKey *pk, unsigned *bits);
+
+/* RFC 7427 AlgorithmIdentifier handling (cert_alg.c). */
+enum cert_sig_scheme { CERT_SIG_RSA_PSS, CERT_SIG_RSA_PKCS1, CERT_SIG_ECDSA };
+
+struct cert_alg {
+	enum cert_sig_scheme scheme;
+	uint16_t hash;                /* CRYPTO_HASH_* */
+	uint16_t mgf_hash;            /* PSS: MGF1 hash (CRYPTO_HASH_*) */
+	unsigned salt_len;            /* PSS */
+};
+
+/* The exact DER we send for scheme + hash (RFC 7427 Appendix A); NULL if none. */
+const uint8_t *cert_alg_blob(enum cert_sig_scheme scheme, uint16_t hash, size_t *len);
+/* Parse a peer's AlgorithmIdentifier. 0, -EINVAL (malformed DER), -ENOTSUP (well-formed but
+ * an algorithm or parameter we do not accept). */
+int cert_alg_parse(const uint8_t *der, size_t len, struct cert_alg *out);
+/* NSS mapping for CRYPTO_HASH_* ids: digest length, hash OID, PKCS#11 hash and MGF. */
+SECOidTag cert_hash_oid(uint16_t hash, size_t *len);
+CK_MECHANISM_TYPE cert_hash_mech(uint16_t hash);
+CK_RSA_PKCS_MGF_TYPE cert_hash_mgf(uint16_t hash);
+
+/* Admin (cert_admin.c): open the DB at nssdir read-write, refusing when NSS is already
+ * initialised in this process (the admin functions are for meshctl, not the daemon). */
+int cert_admin_open(const char *nssdir, bool create, NSSInitContext **ctx,
+		    PK11SlotInfo **slot);
+void cert_admin_close(NSSInitContext *ctx, PK11SlotInfo *slot);
+#endif /* MESHD_CERT_INTERNAL */
+
 #endif

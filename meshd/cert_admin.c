@@ -14,19 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <nss/cert.h>  /* not meshd/cert.h, which -I finds first */
-#include <certdb.h>
-#include <nss.h>
-#include <p12.h>
-#include <p12plcy.h>
-#include <pk11pub.h>
-#include <prerror.h>
-#include <secerr.h>
-#include <secoid.h>
-#include <secpkcs7.h>
-
+#define MESHD_CERT_INTERNAL
 #include "cert.h"
-#include "cert_priv.h"
 #include "json.h"
 
 #define P12_MAX_SIZE (1u << 20)

@@ -3,12 +3,12 @@
  * built on rd (every byte here is untrusted). */
 #include "config.h"
 
+#define MESHD_CERT_INTERNAL
+#include "cert.h"
+
 #include <errno.h>
 #include <string.h>
 
-#include <secoid.h>
-
-#include "cert_priv.h"
 #include "crypto.h"
 #include "rd.h"
 

@@ -2,16 +2,13 @@
  * key generation (see cert_hostkey.h). Part of the cert module: NSS is allowed here. */
 #include "config.h"
 
+#define MESHD_CERT_INTERNAL
+#include "cert.h"
+
 #include <errno.h>
 #include <string.h>
 
-#include <nss/cert.h>  /* not meshd/cert.h, which -I finds first */
-#include <keyhi.h>
-#include <nss.h>
-#include <pk11pub.h>
-
 #include "cert_hostkey.h"
-#include "cert_priv.h"
 
 /* The named private key in slot (the first one), or NULL. */
 static SECKEYPrivateKey *find_priv(PK11SlotInfo *slot, const char *nickname)

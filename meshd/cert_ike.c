@@ -2,6 +2,9 @@
  * (cert_ike.h), over the process's NSS view. */
 #include "config.h"
 
+#define MESHD_CERT_INTERNAL
+#include "cert.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -9,8 +12,6 @@
 #include <string.h>
 
 #include "cert_ike.h"
-#include "cert_priv.h"
-#include <certdb.h>
 #include "crypto.h"
 
 /* Trusted the way cert.c's anchors are: a CA certificate with C or T SSL trust. */

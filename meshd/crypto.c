@@ -7,12 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <nss.h>
-#include <pk11pub.h>
-#include <secoid.h>
-
+#define MESHD_CRYPTO_INTERNAL
 #include "crypto.h"
-#include "crypto_priv.h"
 
 /* ---- buffers ---- */
 

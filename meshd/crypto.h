@@ -202,4 +202,36 @@ int crypto_sk_encrypt(struct crypto_sk *sk, const uint8_t *iv, struct crypto_iov
 int crypto_sk_decrypt(struct crypto_sk *sk, struct crypto_iov aad, struct crypto_iov in,
 		      uint8_t *out, size_t cap, size_t *out_len) CRYPTO_MUST_USE;
 
+/* ---- the module's private part ----
+ * What crypto.c, crypto_dh.c and crypto_sk.c share, with NSS types. Only the module's own files define MESHD_CRYPTO_INTERNAL
+ * before including this header, so the library's headers stay inside the module
+ * (DESIGN.md 3.2); every other module sees the library-free API above. */
+#ifdef MESHD_CRYPTO_INTERNAL
+#include <keyhi.h>
+#include <nss.h>
+#include <pk11pub.h>
+#include <secoid.h>
+
+struct crypto {
+	NSSInitContext *nss;            /* (owned) our reference on NSS's process-wide state */
+	PK11SlotInfo *slot;             /* (owned) internal crypto slot: session keys live here */
+};
+
+/* A keyed HMAC that can be run many times: the key is imported once (prf+, SK integrity). */
+struct crypto_hmac {
+	CK_MECHANISM_TYPE mech;
+	size_t len;                     /* full output length */
+	PK11SymKey *key;                /* (owned) */
+	PK11Context *ctx;               /* (owned) */
+};
+
+/* PRF and INTEG ids map to the same HMAC mechanisms. */
+CK_MECHANISM_TYPE crypto_prf_mech(uint16_t prf, size_t *len);
+int crypto_hmac_init(struct crypto *c, struct crypto_hmac *h, CK_MECHANISM_TYPE mech, size_t len,
+		     struct crypto_iov key);
+/* out: h->len bytes */
+int crypto_hmac_run(struct crypto_hmac *h, const struct crypto_iov *in, size_t n_in, uint8_t *out);
+void crypto_hmac_fini(struct crypto_hmac *h);
+#endif /* MESHD_CRYPTO_INTERNAL */
+
 #endif

@@ -7,12 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <keyhi.h>
-#include <nss.h>
-#include <pk11pub.h>
-
+#define MESHD_CRYPTO_INTERNAL
 #include "crypto.h"
-#include "crypto_priv.h"
 
 /* RFC 3526 2048-bit MODP group prime, generator 2 */
 static const uint8_t modp2048_p[256] = {

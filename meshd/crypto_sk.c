@@ -8,11 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <nss.h>
-#include <pk11pub.h>
-
+#define MESHD_CRYPTO_INTERNAL
 #include "crypto.h"
-#include "crypto_priv.h"
 
 #define GCM_IV_LEN 8            /* RFC 5282 §3.1: explicit IV */
 #define GCM_NONCE_LEN 12        /* salt || IV */

@@ -249,8 +249,11 @@ int child_install(struct ike *ike, struct ike_sa *sa, struct child_sa *c, const 
 	return 0;
 
 kfail:
+	/* no esp4/esp6: -EPROTONOSUPPORT ("Requested type not found"); a missing AEAD or
+	 * cipher is checked first and gives -ENOSYS */
 	*why = r == -EPROTONOSUPPORT || r == -ENOENT ? "kernel has no ESP"
-						     : "kernel refused the ESP SA";
+	       : r == -ENOSYS ? "kernel has no ESP (algorithm not found)"
+			      : "kernel refused the ESP SA";
 	goto fail;
 pfail:
 	*why = "kernel refused the IPsec policy";

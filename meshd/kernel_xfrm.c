@@ -1,7 +1,7 @@
 /* kernel_xfrm.c — struct kernel_ops over XFRM netlink, with libmnl.
  *
  * ESP SAs (sa_get_spi, sa_add, sa_del, sa_stats) are in kernel_xfrm_sa.c, which shares
- * struct xfrm and xfrm_talk through kernel_xfrm_priv.h.
+ * struct xfrm and xfrm_talk through the private part of kernel_xfrm.h.
  *
  * Two NETLINK_XFRM sockets: a blocking one for requests (with a receive timeout so a lost
  * reply cannot hang the daemon) and a non-blocking one subscribed to XFRMNLGRP_ACQUIRE and
@@ -18,6 +18,9 @@
  * level and dropped. */
 #include "config.h"
 
+#define MESHD_KERNEL_XFRM_INTERNAL
+#include "kernel_xfrm.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -29,7 +32,6 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "kernel_xfrm_priv.h"
 #include "log.h"
 
 #define RCVBUF_BYTES (4 << 20)      /* an ack skb costs ~1 KiB of rmem */

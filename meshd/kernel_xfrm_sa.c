@@ -1,6 +1,6 @@
 /* kernel_xfrm_sa.c — the ESP SA half of the XFRM kernel_ops: SPI allocation, install,
  * delete, counters, and the EXPIRE parser. Requests go through xfrm_talk()
- * (kernel_xfrm_priv.h), one at a time, each with NLM_F_ACK.
+ * (the private part of kernel_xfrm.h), one at a time, each with NLM_F_ACK.
  *
  * What the SAs look like follows Libreswan (libreswan-oe.md §2.6): ESP, ESN with a
  * 128-packet replay window, rfc4106(gcm(aes)) or cipher + truncated HMAC, tunnel or
@@ -28,6 +28,9 @@
  * are passed up unchanged and logged once here with a plain reason. */
 #include "config.h"
 
+#define MESHD_KERNEL_XFRM_INTERNAL
+#include "kernel_xfrm.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -38,7 +41,6 @@
 
 #include <linux/udp.h>          /* UDP_ENCAP_ESPINUDP */
 
-#include "kernel_xfrm_priv.h"
 #include "log.h"
 
 #define SA_MSG_BYTES 2048           /* NEWSA: info + 3 algorithms + replay bitmap + encap */

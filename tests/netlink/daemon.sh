@@ -66,7 +66,7 @@ conn private
 	left=%defaultroute
 	leftid=%null
 	rightid=%null
-	retransmit-timeout=2s
+	retransmit-timeout=3s
 	right=%opportunisticgroup
 
 conn private-or-clear
@@ -78,7 +78,7 @@ conn private-or-clear
 	left=%defaultroute
 	leftid=%null
 	rightid=%null
-	retransmit-timeout=2s
+	retransmit-timeout=3s
 	right=%opportunisticgroup
 CONF
 printf '10.20.1.0/24\n10.30.1.7\n2001:db8:30::7\n' >"$POL/clear"
@@ -165,13 +165,14 @@ out=$(ip netns exec "$A" ping -n -c 1 -W 1 -6 2001:db8:30::8 2>&1)
 assert_contains "IPv6 block /128 is refused" "Operation not permitted" "$out"
 
 # private: the first packet raises an ACQUIRE and is lost; meshd sends IKE_SA_INIT (B runs
-# no IKE) under the drop negotiation shunt, and after retransmit-timeout=2s the attempt
-# ends in the drop failure shunt with its reason
-REASON="no response to IKE_SA_INIT after 2 s"
+# no IKE) under the drop negotiation shunt, and after retransmit-timeout=3s the attempt
+# ends in the drop failure shunt with its reason (3 s: long enough to see it negotiating
+# on a loaded machine)
+REASON="no response to IKE_SA_INIT after 3 s"
 pingA 10.30.1.9 && fail "ping to private 10.30.1.9 passed in clear"
 wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q '10.30.1.9/32 => %drop    oe-negotiating'" &&
 	ok "negotiation shunt while IKE runs" || fail "no negotiation shunt for 10.30.1.9"
-wait_for 6 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q '10.30.1.9/32 => %drop    no response'" || fail "no failure shunt for 10.30.1.9"
+wait_for 8 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q '10.30.1.9/32 => %drop    no response'" || fail "no failure shunt for 10.30.1.9"
 SHUNTS=$("$MESHCTL" --ctlsocket "$CTL" shuntstatus)
 assert_contains "shuntstatus line (private)" "10.0.0.1/32 -0-> 10.30.1.9/32 => %drop    $REASON" "$SHUNTS"
 pingA 10.30.1.9 && fail "ping to private 10.30.1.9 passed while the drop shunt is up"
@@ -188,7 +189,7 @@ pingA 10.40.1.1
 # private-or-clear negotiates under a pass shunt: cleartext flows while IKE runs
 wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q '10.40.1.1/32 => %pass    oe-negotiating'" || fail "no pass negotiation shunt for 10.40.1.1"
 pingA 10.40.1.1 && ok "private-or-clear passes while negotiating" || fail "ping to 10.40.1.1 failed under the pass negotiation shunt"
-wait_for 6 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q '10.40.1.1/32 => %pass    no response'" || fail "no failure shunt for 10.40.1.1"
+wait_for 8 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q '10.40.1.1/32 => %pass    no response'" || fail "no failure shunt for 10.40.1.1"
 SHUNTS=$("$MESHCTL" --ctlsocket "$CTL" shuntstatus)
 assert_contains "shunt for private inside clear" "10.0.0.1/32 -0-> 10.20.1.5/32 => %drop    $REASON" "$SHUNTS"
 assert_contains "IPv6 shunt" "fd00::1/128 -0-> 2001:db8:30::9/128 => %drop    $REASON" "$SHUNTS"
