@@ -15,6 +15,7 @@
 #include "ctl_proto.h"
 #include "log.h"
 #include "meshctl_cert.h"
+#include "meshctl_dns.h"
 #include "policy.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NODAEMON = 3 };
@@ -29,11 +30,16 @@ static void usage(FILE *f)
 		"  trafficstatus       established Child SAs with byte counters\n"
 		"  why ADDRESS         which group and file:line govern ADDRESS, and its state\n"
 		"  reload              re-read config and group files, apply the difference\n"
+		"  up ADDRESS          negotiate with ADDRESS now (as its first packet would)\n"
+		"  down ADDRESS        delete the SAs with ADDRESS\n"
 		"commands (offline):\n"
 		"  initnss [--nssdir DIR]        create an empty NSS database\n"
 		"  import FILE.p12 [--nssdir DIR] [--password-file F | --password PW]\n"
 		"                      import a node certificate + key (+ CA, trusted CT,,)\n"
 		"  listcerts [--nssdir DIR]      certificates in the NSS database\n"
+		"  showhostkey --ipseckey [--reverse ADDR | --owner NAME] [--gateway ADDR]\n"
+		"              [--precedence N]  this node's IPSECKEY record for a zone\n"
+		"  newhostkey [--rsa BITS | --ecdsa]   a raw host key in NSS (no certificate)\n"
 		"  check [--config FILE] [--policy FILE]...\n"
 		"                      validate; messages as file:line on stderr; exit 1 on errors\n"
 		"  version\n"
@@ -226,5 +232,7 @@ int main(int argc, char **argv)
 	if (strcmp(rest[0], "initnss") == 0 || strcmp(rest[0], "import") == 0 ||
 	    strcmp(rest[0], "listcerts") == 0)
 		return meshctl_cert_command(n, rest, json);
+	if (strcmp(rest[0], "showhostkey") == 0 || strcmp(rest[0], "newhostkey") == 0)
+		return meshctl_dns_command(n, rest, json);
 	return run_remote(ctlsocket, n, rest, json);
 }
