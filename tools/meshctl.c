@@ -16,6 +16,7 @@
 #include "log.h"
 #include "meshctl_cert.h"
 #include "meshctl_dns.h"
+#include "nft_check.h"
 #include "policy.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NODAEMON = 3 };
@@ -40,8 +41,9 @@ static void usage(FILE *f)
 		"  showhostkey --ipseckey [--reverse ADDR | --owner NAME] [--gateway ADDR]\n"
 		"              [--precedence N]  this node's IPSECKEY record for a zone\n"
 		"  newhostkey [--rsa BITS | --ecdsa]   a raw host key in NSS (no certificate)\n"
-		"  check [--config FILE] [--policy FILE]...\n"
-		"                      validate; messages as file:line on stderr; exit 1 on errors\n"
+		"  check [--config FILE] [--policy FILE]... [--no-firewall]\n"
+		"                      validate; messages as file:line on stderr; exit 1 on errors;\n"
+		"                      as root, warn when the firewall would drop IKE or ESP\n"
 		"  version\n"
 		"--json gives machine-readable output (fields in meshctl(8)).\n");
 }
@@ -154,9 +156,12 @@ static int cmd_check(int argc, char **argv)
 	const char *config = NULL;
 	const char *policies[64];
 	size_t np = 0;
+	bool firewall = true;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			config = argv[++i];
+		else if (strcmp(argv[i], "--no-firewall") == 0)
+			firewall = false;
 		else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc && np < 64)
 			policies[np++] = argv[++i];
 		else {
@@ -168,12 +173,15 @@ static int cmd_check(int argc, char **argv)
 		config = CONF_DEFAULT_PATH;
 	struct diag d = { .fn = diag_to_file, .arg = stderr };
 	unsigned errs = 0;
+	struct nft_check_opts fw = { 0 };
 	if (config) {
 		struct conf *c = conf_load(config, &d);
 		if (!c) {
 			errs++;
 		} else {
 			struct host_addrs none = { 0 };
+			fw.ike_port = c->setup.ike_port;
+			fw.nat_ike_port = c->setup.nat_ike_port;
 			struct policy_set *s = policy_load(c, NULL, &none, true, &d);
 			if (!s)
 				errs++;
@@ -183,6 +191,10 @@ static int cmd_check(int argc, char **argv)
 	}
 	for (size_t i = 0; i < np; i++)
 		errs += check_policy_file(policies[i], &d);
+	/* The host's own firewall (nft_check.h): warnings only, when we may read the ruleset
+	 * (root; a failure to read it, e.g. no nf_tables, says nothing). */
+	if (firewall && geteuid() == 0)
+		(void)nft_check_firewall(&d, &fw);
 	if (d.n_err || errs) {
 		fprintf(stderr, "meshctl check: %u error(s), %u warning(s)\n", d.n_err, d.n_warn);
 		return EXIT_FAIL;
