@@ -9,6 +9,9 @@
  * (what nftables' mnl_batch_talk does). */
 #include "config.h"
 
+#define MESHD_NFT_INTERNAL
+#include "nft.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -23,15 +26,6 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
-
-#include <libmnl/libmnl.h>
-#include <libnftnl/chain.h>
-#include <libnftnl/common.h>
-#include <libnftnl/expr.h>
-#include <libnftnl/object.h>
-#include <libnftnl/rule.h>
-#include <libnftnl/set.h>
-#include <libnftnl/table.h>
 
 #include "nft.h"
 
@@ -622,7 +616,6 @@ static const struct msg_info *msg_by_seq(const struct nft_batch *b, uint32_t seq
 	uint32_t i = seq - b->seq0;
 	return i < b->n_msgs ? &b->msgs[i] : NULL;
 }
-
 
 /* Which element of an element-list message lies at byte offset off of the message. */
 static bool elem_at(const struct nlmsghdr *nlh, size_t off, size_t *idx)

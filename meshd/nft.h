@@ -158,4 +158,18 @@ int nft_batch_send(struct nft *n, struct nft_batch *b) __attribute__((warn_unuse
 void nft_batch_adopt(struct nft *n, struct nft_batch *b);
 void nft_batch_free(struct nft_batch *b);            /* accepts NULL */
 
+/* ---- the module's private part ----
+ * nft.c and nft_check.c define MESHD_NFT_INTERNAL before including this header; they alone
+ * see libmnl and libnftnl (DESIGN.md 3.2). */
+#ifdef MESHD_NFT_INTERNAL
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#endif /* MESHD_NFT_INTERNAL */
+
 #endif

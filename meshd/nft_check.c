@@ -3,6 +3,9 @@
  * nft_check.h for what is known about a probe and what the check cannot see. */
 #include "config.h"
 
+#define MESHD_NFT_INTERNAL
+#include "nft.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -15,14 +18,6 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
-
-#include <libmnl/libmnl.h>
-#include <libnftnl/chain.h>
-#include <libnftnl/common.h>
-#include <libnftnl/expr.h>
-#include <libnftnl/rule.h>
-#include <libnftnl/set.h>
-#include <libnftnl/table.h>
 
 #include "nft_check.h"
 
