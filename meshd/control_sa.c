@@ -73,6 +73,7 @@ static void one_child(const struct ike_child_info *c, void *arg)
 	json_kv_str(t->out, &f, "remote-host", peer);
 	json_kv_str(t->out, &f, "remote-id", c->peer_id);
 	json_kv_str(t->out, &f, "auth", c->auth);
+	json_kv_str(t->out, &f, "key-source", c->key_source ? c->key_source : "");
 	json_kv_str(t->out, &f, "ike-algorithms", c->ike_algs);
 	json_kv_str(t->out, &f, "conn", name);
 	json_kv_u64(t->out, &f, "instance", c->instance);

@@ -104,6 +104,17 @@ size_t dns_pending(const struct dns *d);
 int dns_lookup_sync(struct dns *d, const char *qname, const struct addr *peer,
 		    struct dns_result *out) DNS_MUST;
 
+/* ---- test hook ----
+ * A struct dns without resolver, anchors or worker: each dns_lookup_ipseckey() is answered
+ * at once by fn (out is zeroed, its serial and qname set; fn fills status, reason, keys as
+ * malloc'd SPKI copies), and the result is queued and delivered through the eventfd on
+ * loop like a real one (so dns_cancel before the loop runs drops it). For the exchange
+ * tests, which have no DNS server. */
+typedef void (*dns_fake_fn)(void *arg, const char *qname, const struct addr *peer,
+			    struct dns_result *out);
+int dns_new_fake(struct dns **out, struct loop *loop, struct log *log, dns_fake_fn fn,
+		 void *arg) DNS_MUST;
+
 /* Number of trust anchor records loaded. */
 size_t dns_anchor_count(const struct dns *d);
 

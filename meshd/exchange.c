@@ -17,6 +17,7 @@
 
 #include "ctx.h"
 #include "exchange.h"
+#include "ike_auth.h"
 #include "oe.h"
 
 void sa_log(struct ike *ike, const struct ike_sa *sa, int level, const char *fmt, ...)
@@ -52,6 +53,69 @@ static void set_state(struct ike *ike, struct ike_sa *sa, enum ike_state to, con
 	sa->state = to;
 }
 
+/* A message whose handler returned V_SUSPEND: its datagram and plaintext, to rebuild the
+ * digest when the work is done (exchange_resume). */
+struct parked {
+	struct parked *next;
+	uint32_t serial;
+	struct buf msg;               /* the datagram (the last fragment when reassembled) */
+	struct buf pt;                /* the inner payloads (owned, secret) */
+	uint8_t np;
+	struct addr from, to;
+	uint16_t sport, dport;
+};
+
+static void parked_free(struct parked *k)
+{
+	buf_free(&k->msg);
+	buf_free_secret(&k->pt);
+	free(k);
+}
+
+static struct parked *unlink_parked(struct ike *ike, uint32_t serial)
+{
+	for (struct parked **pp = &ike->parked; *pp; pp = &(*pp)->next) {
+		if ((*pp)->serial == serial) {
+			struct parked *k = *pp;
+			*pp = k->next;
+			return k;
+		}
+	}
+	return NULL;
+}
+
+void exchange_unpark(struct ike *ike, uint32_t serial)
+{
+	struct parked *k;
+	while (serial == 0 ? (k = ike->parked) && (ike->parked = k->next, 1)
+			   : (k = unlink_parked(ike, serial)) != NULL)
+		parked_free(k);
+}
+
+/* Keep d (and its plaintext pt, adopted) for exchange_resume; a retransmission of the same
+ * request replaces what was kept. */
+static void park(struct ike *ike, const struct ike_sa *sa, const struct ike_digest *d,
+		 struct buf *pt, const struct addr *from, uint16_t sport, const struct addr *to,
+		 uint16_t dport)
+{
+	exchange_unpark(ike, sa->serial);
+	struct parked *k = calloc(1, sizeof(*k));
+	if (!k || buf_dup(&k->msg, d->msg, d->msg_len) < 0) {
+		free(k);
+		return;
+	}
+	k->serial = sa->serial;
+	k->pt = *pt;
+	*pt = (struct buf){ 0 };
+	k->np = d->sk.np;
+	k->from = *from;
+	k->to = *to;
+	k->sport = sport;
+	k->dport = dport;
+	k->next = ike->parked;
+	ike->parked = k;
+}
+
 /* The end of an IKE SA: a failed OE attempt reports its reason (failure shunt), the Child
  * SAs leave the kernel, the object is freed. */
 static void bury(struct ike *ike, struct ike_sa *sa, bool report)
@@ -67,6 +131,8 @@ static void bury(struct ike *ike, struct ike_sa *sa, bool report)
 	child_remove_all(ike, sa->serial);
 	if (sa->child_spi_in && !sa->child_up)
 		child_release_spi(ike, sa, sa->child_spi_in);
+	exchange_unpark(ike, sa->serial);
+	ike_dns_forget(ike, sa->serial);
 	sa_ike_free(ike->sas, sa);
 }
 
@@ -353,7 +419,59 @@ void exchange_input(struct ike *ike, const uint8_t *p, size_t n, const struct ad
 	uint32_t seq = sa->req_seq;
 	enum verdict v = t->handler(&x);
 	apply(ike, sa, t, &x, v, fresh, seq);
+	if (v == V_SUSPEND && !fresh && d->inner)
+		park(ike, sa, d, &pt, from, sport, to, dport);
 out:
 	buf_free_secret(&pt);
 	free(d);
+}
+
+void exchange_resume(struct ike *ike, uint32_t serial)
+{
+	struct parked *k = unlink_parked(ike, serial);
+	struct ike_sa *sa = sa_ike_by_serial(ike->sas, serial);
+	struct ike_digest *d = NULL;
+	if (!k || !sa || !k->pt.len || !(d = malloc(sizeof(*d))) ||
+	    ike_pld_parse(d, k->msg.p, k->msg.len) < 0)
+		goto out;
+	/* the inner payloads as msg_unprotect found them: a reassembled message's plaintext
+	 * is exact, a whole SK body ends with its padding and pad length */
+	size_t inner = k->pt.len;
+	if (d->pl & PL(SKF)) {
+		d->pl = (d->pl & ~PL(SKF)) | PL(SK);
+	} else {
+		size_t pad = k->pt.p[inner - 1];
+		if (pad + 1 > inner)
+			goto out;
+		inner -= pad + 1;
+	}
+	d->sk.np = k->np;
+	if (ike_pld_parse_inner(d, k->np, k->pt.p, inner) < 0)
+		goto out;
+	bool response = d->hdr.flags & IKE_FLAG_R;
+	/* still the message the SA waits on? (a retransmission may have moved it on) */
+	if (response ? !sa->req_out || d->hdr.msgid != sa->msgid_next - 1
+		     : d->hdr.msgid != sa->msgid_peer)
+		goto out;
+	const struct ike_exchange *xt = table_for(d->hdr.xchg);
+	const struct ike_transition *t = xt ? match(xt, sa, d, response ? ROLE_RESPONSE
+									 : ROLE_REQUEST)
+					    : NULL;
+	if (!t)
+		goto out;
+	sa_log(ike, sa, LOG_LVL_DEBUG, "resuming \"%s\"", t->story);
+	struct xctx x = {
+		.ike = ike, .sa = sa, .d = d, .from = &k->from, .to = &k->to, .sport = k->sport,
+		.dport = k->dport,
+	};
+	uint32_t seq = sa->req_seq;
+	enum verdict v = t->handler(&x);
+	apply(ike, sa, t, &x, v, false, seq);
+	if (v == V_SUSPEND) {
+		park(ike, sa, d, &k->pt, &k->from, k->sport, &k->to, k->dport);
+	}
+out:
+	free(d);
+	if (k)
+		parked_free(k);
 }

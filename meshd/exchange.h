@@ -23,6 +23,10 @@
 
 struct meshd_ctx;
 struct timer_ref;
+struct dns;
+struct ipseckey_cache;
+struct dns_wait;
+struct parked;
 
 struct ike {
 	struct meshd_ctx *ctx;        /* borrowed: the engine lives inside it */
@@ -35,6 +39,13 @@ struct ike {
 	struct ike_cookie cookie;     /* COOKIE secrets (ike_cookie.c) */
 	size_t frag_size;             /* datagram size for SKF fragments; 0 = RFC 7383
 	                               * defaults (ike_frag.c); tests set it */
+	/* DNSSEC keys (ike_auth.c): the resolver, made on first need (tests put a fake one
+	 * here first), the TTL cache of keys by peer ID, lookups by SA serial */
+	struct dns *dns;              /* (owned) NULL until needed */
+	struct ipseckey_cache *dns_keys;   /* (owned) */
+	struct dns_wait *dns_waits;   /* (owned) */
+	char dns_error[160];          /* why the resolver could not be made, "" = not tried */
+	struct parked *parked;        /* (owned) messages of suspended handlers (exchange.c) */
 };
 
 /* Verdicts of a handler (aesthetics.md 7.4). */
@@ -102,6 +113,11 @@ enum verdict exchange_initiate(struct ike *ike, struct ike_sa *sa, const struct 
 void exchange_timeout(struct ike *ike, struct ike_sa *sa, const char *why);
 /* Delete an SA now without telling the peer (engine shutdown, IKE SA lifetime). */
 void exchange_kill(struct ike *ike, struct ike_sa *sa, const char *why);
+/* A handler's asynchronous work for the SA serial is done: run the message it suspended
+ * on again (dropped when the SA is gone). */
+void exchange_resume(struct ike *ike, uint32_t serial);
+/* Forget the suspended message of serial (the SA is gone) / all of them. */
+void exchange_unpark(struct ike *ike, uint32_t serial);
 /* Set x->why (printf style; truncated to fit). */
 void x_why(struct xctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Log with the SA's prefix: "\"group#prefix\"[N] ...peer #S: ". */

@@ -130,6 +130,7 @@ struct ike *ike_new(struct meshd_ctx *ctx)
 		free(ike);
 		return NULL;
 	}
+	ike_dns_init(ike);
 	return ike;
 }
 
@@ -150,6 +151,8 @@ void ike_free(struct ike *ike)
 		if (sa->child_spi_in && !sa->child_up)
 			child_release_spi(ike, sa, sa->child_spi_in);
 	}
+	ike_dns_fini(ike);
+	exchange_unpark(ike, 0);
 	sa_table_free(ike->sas);
 	ike_cookie_fini(&ike->cookie);
 	crypto_free(ike->crypto);
@@ -258,6 +261,8 @@ int ike_initiate(struct ike *ike, const struct addr *local, const struct addr *p
 	}
 	/* from here on, failures go through oe_failed with their reason */
 	sa->oe = true;
+	/* a responder's DNS key is fetched while IKE_SA_INIT is under way */
+	ike_dns_start(ike, sa);
 	return 0;
 }
 
@@ -304,7 +309,7 @@ size_t ike_child_foreach(const struct ike *ike,
 		if (!c->sa_in || !c->sa_out)
 			continue;
 		const struct ike_sa *sa = sa_ike_by_serial(ike->sas, c->ike_serial);
-		char ike_algs[IKE_ALGS_MAX] = "";
+		char ike_algs[IKE_ALGS_MAX] = "", ks[64];
 		if (sa) {
 			char e[32];
 			snprintf(ike_algs, sizeof(ike_algs), "%s-%s%s%s-%s",
@@ -321,6 +326,7 @@ size_t ike_child_foreach(const struct ike *ike,
 			.spi_in = c->spi_in, .spi_out = c->spi_out, .reqid = c->reqid,
 			.peer_id = sa ? sa->peer_id : "", .algs = c->algs, .ike_algs = ike_algs,
 			.auth = sa && sa->auth_name ? sa->auth_name : "",
+			.key_source = ike_key_source(ike, sa, ks, sizeof(ks)),
 		};
 		fn(&info, arg);
 		n++;

@@ -88,6 +88,8 @@ struct ike_child_info {
 	const char *algs;             /* "ESP AES_GCM_16_256" / "ESP AES_CBC_256-HMAC_SHA2_256_128" */
 	const char *ike_algs;         /* "AES_GCM_16_256-HMAC_SHA2_512-X25519" */
 	const char *auth;             /* "NULL", "RSA", "ECDSA" */
+	const char *key_source;       /* where the peer's key came from: "NULL",
+	                               * "certificate", "DNSSEC secure, TTL 250 s left" */
 };
 
 /* Call fn for every established Child SA, in serial order. Returns how many. */

@@ -18,7 +18,9 @@
 #include "cert.h"
 #include "cert_ike.h"
 #include "ctx.h"
+#include "dns.h"
 #include "exchange.h"
+#include "ipseckey.h"
 #include "ike_auth.h"
 #include "ike_emit.h"
 
@@ -389,6 +391,14 @@ static void my_cert_id(const struct conf_conn *cc, const struct ike_sa *sa,
 		o->id.data = (struct ike_blob){ (const uint8_t *)lid + 1, strlen(lid + 1) };
 		return;
 	}
+	struct addr la;
+	if (lid && addr_parse(lid, &la)) {
+		o->id.type = la.family == AF_INET ? IKE_ID_IPV4_ADDR : IKE_ID_IPV6_ADDR;
+		size_t n = addr_len(la.family);
+		memcpy(o->id_addr, la.b, n);
+		o->id.data = (struct ike_blob){ o->id_addr, n };
+		return;
+	}
 	if (!lid || strcmp(lid, "%myid") == 0) {
 		o->id.type = sa->local.family == AF_INET ? IKE_ID_IPV4_ADDR : IKE_ID_IPV6_ADDR;
 		size_t n = addr_len(sa->local.family);
@@ -717,17 +727,384 @@ static bool verify_cert(struct xctx *x, const struct ike_id *id, const char *ps)
 	return true;
 }
 
-bool ike_auth_verify(struct xctx *x)
+/* ---- DNSSEC keys (libreswan-oe.md §4.3) ----
+ * One record per SA serial: a lookup under way or answered, and after a successful AUTH
+ * the key's origin for status. The answer also goes into the TTL cache by peer ID (all of
+ * its keys replace the ID's), which later SAs use before asking DNS again. */
+struct dns_wait {
+	struct dns_wait *next;
+	uint32_t serial;
+	char qname[IPSECKEY_NAME_MAX];
+	uint8_t id_type;
+	uint8_t id[256];
+	size_t id_len;
+	uint32_t floor_s;             /* TTL floor: the SA's retransmit timeout */
+	bool done;                    /* res is the answer */
+	struct dns_result res;
+	bool authenticated;           /* AUTH verified with a DNS key: status only */
+	uint64_t expires_ms;          /* ... whose cache entry expires then */
+};
+
+static bool dns_peer(const struct conf_conn *cc)
+{
+	return cc && cc->rightrsasigkey && strcmp(cc->rightrsasigkey, "%dnsondemand") == 0;
+}
+
+static struct dns_wait *wait_find(const struct ike *ike, uint32_t serial)
+{
+	for (struct dns_wait *w = ike->dns_waits; w; w = w->next)
+		if (w->serial == serial)
+			return w;
+	return NULL;
+}
+
+static void wait_drop(struct ike *ike, struct dns_wait *w)
+{
+	for (struct dns_wait **pp = &ike->dns_waits; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	if (ike->dns && !w->done && !w->authenticated)
+		dns_cancel(ike->dns, w->serial);
+	dns_result_fini(&w->res);
+	free(w);
+}
+
+/* The resolver, made on first need; NULL with ike->dns_error set. */
+static struct dns *need_dns(struct ike *ike)
+{
+	if (!ike->dns_keys)
+		ike->dns_keys = ipseckey_cache_new(1024, 10, 86400);
+	if (ike->dns || ike->dns_error[0])
+		return ike->dns;
+	const struct conf_setup *su = &ike->ctx->conf->setup;
+	struct dns_config cfg = {
+		.dnssec_enable = su->dnssec_enable,
+		.resolv_conf = su->resolv_conf,
+		.rootkey_file = su->dnssec_rootkey_file,
+		.anchors = su->dnssec_anchors,
+	};
+	int r = dns_new(&ike->dns, &cfg, ike->ctx->loop, &ike->ctx->log);
+	if (r < 0) {
+		snprintf(ike->dns_error, sizeof(ike->dns_error), "DNSSEC: no resolver: %s",
+			 r == -ENOENT ? "no nameserver or no trust anchor" : strerror(-r));
+		log_warn(&ike->ctx->log, "%s; groups with rightrsasigkey=%%dnsondemand cannot "
+			 "authenticate their peers", ike->dns_error);
+	}
+	return ike->dns;
+}
+
+void ike_dns_init(struct ike *ike)
+{
+	const struct conf *c = ike->ctx->conf;
+	for (size_t i = 0; c && i < c->n_conns; i++) {
+		if (dns_peer(&c->conns[i])) {
+			(void)need_dns(ike);
+			return;
+		}
+	}
+}
+
+void ike_dns_fini(struct ike *ike)
+{
+	dns_free(ike->dns);           /* first: no callback after this */
+	ike->dns = NULL;
+	while (ike->dns_waits) {
+		struct dns_wait *w = ike->dns_waits;
+		ike->dns_waits = w->next;
+		dns_result_fini(&w->res);
+		free(w);
+	}
+	ipseckey_cache_free(ike->dns_keys);
+	ike->dns_keys = NULL;
+}
+
+void ike_dns_forget(struct ike *ike, uint32_t serial)
+{
+	struct dns_wait *w = wait_find(ike, serial);
+	if (w)
+		wait_drop(ike, w);
+}
+
+/* The name to query for the peer's ID (FQDN, or an IP that is its address), with the ID
+ * type and data the cache keys it by. false with *why. */
+static bool dns_name(const struct ike_sa *sa, const struct ike_id *id, struct dns_wait *w,
+		     char *why, size_t wn)
+{
+	char ps[ADDR_STRLEN];
+	w->id_type = id->type;
+	w->id_len = id->data.len < sizeof(w->id) ? id->data.len : sizeof(w->id);
+	memcpy(w->id, id->data.p, w->id_len);
+	if (id->type == IKE_ID_IPV4_ADDR || id->type == IKE_ID_IPV6_ADDR) {
+		if (!id_is_peer_addr(id, &sa->peer)) {
+			snprintf(why, wn, "peer ID is an address other than its own (%s)",
+				 addr_str(&sa->peer, ps));
+			return false;
+		}
+		if (ipseckey_reverse_name(&sa->peer, w->qname, sizeof(w->qname)) < 0) {
+			snprintf(why, wn, "no reverse name for %s", ps);
+			return false;
+		}
+		return true;
+	}
+	if (id->type == IKE_ID_FQDN) {
+		char fq[256];
+		size_t n = id->data.len < sizeof(fq) - 1 ? id->data.len : sizeof(fq) - 1;
+		memcpy(fq, id->data.p, n);
+		fq[n] = '\0';
+		if (strlen(fq) != n || ipseckey_fqdn_name(fq, w->qname, sizeof(w->qname)) < 0) {
+			snprintf(why, wn, "peer ID_FQDN is not a DNS name");
+			return false;
+		}
+		return true;
+	}
+	snprintf(why, wn, "peer sent %s; a DNS key needs ID_FQDN, ID_IPV4_ADDR or "
+		 "ID_IPV6_ADDR", ike_id_type_name(id->type));
+	return false;
+}
+
+static void dns_done(struct dns_result *r, void *arg)
+{
+	struct ike *ike = arg;
+	struct dns_wait *w = wait_find(ike, r->serial);
+	struct ike_sa *sa = sa_ike_by_serial(ike->sas, r->serial);
+	if (!w || w->done || w->authenticated)
+		return;
+	if (!sa) {
+		wait_drop(ike, w);
+		return;
+	}
+	w->done = true;
+	w->res = *r;
+	r->keys = NULL;
+	r->n_keys = 0;
+	sa_log(ike, sa, LOG_LVL_INFO, "DNS: %s", w->res.reason);
+	if (w->res.status == DNS_SECURE && ike->dns_keys && w->res.n_keys) {
+		uint32_t ttl = w->res.ttl_s > w->floor_s ? w->res.ttl_s : w->floor_s;
+		if (ipseckey_cache_put(ike->dns_keys, w->id_type, w->id, w->id_len, w->res.keys,
+				       w->res.n_keys, ttl, ike_now_ms(ike)) < 0)
+			sa_log(ike, sa, LOG_LVL_WARN, "cannot cache the DNS keys of %s", w->qname);
+	}
+	exchange_resume(ike, r->serial);
+}
+
+/* Start the lookup of w (linked to ike). 0 or -1 with x->why. */
+static int dns_query(struct ike *ike, struct ike_sa *sa, struct dns_wait *w, char *why,
+		     size_t wn)
+{
+	struct dns *d = need_dns(ike);
+	if (!d) {
+		snprintf(why, wn, "%s", ike->dns_error);
+		return -1;
+	}
+	bool fwd = w->id_type == IKE_ID_FQDN;
+	int r = dns_lookup_ipseckey(d, sa->serial, w->qname, fwd ? &sa->peer : NULL, dns_done, ike);
+	if (r < 0) {
+		snprintf(why, wn, "DNSSEC: cannot query %.100s: %s", w->qname, strerror(-r));
+		return -1;
+	}
+	sa_log(ike, sa, LOG_LVL_DEBUG, "DNS: looking up %s IPSECKEY", w->qname);
+	return 0;
+}
+
+static struct dns_wait *wait_new(struct ike *ike, const struct ike_sa *sa)
+{
+	struct dns_wait *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->serial = sa->serial;
+	uint32_t rt = sa->conf.retransmit_timeout_ms ? sa->conf.retransmit_timeout_ms : 10000;
+	w->floor_s = (rt + 999) / 1000;
+	w->next = ike->dns_waits;
+	ike->dns_waits = w;
+	return w;
+}
+
+void ike_dns_start(struct ike *ike, struct ike_sa *sa)
+{
+	if (!dns_peer(sa_conn(ike, sa)) || wait_find(ike, sa->serial))
+		return;
+	struct dns_wait *w = wait_new(ike, sa);
+	char why[160];
+	if (!w)
+		return;
+	uint8_t ab[16];
+	memcpy(ab, sa->peer.b, addr_len(sa->peer.family));
+	struct ike_id id = { .type = sa->peer.family == AF_INET ? IKE_ID_IPV4_ADDR
+								: IKE_ID_IPV6_ADDR,
+			     .data = { ab, addr_len(sa->peer.family) } };
+	need_dns(ike);
+	if (!dns_name(sa, &id, w, why, sizeof(why)) ||
+	    (ike->dns_keys && ipseckey_cache_get(ike->dns_keys, w->id_type, w->id, w->id_len,
+						 ike_now_ms(ike))) ||
+	    dns_query(ike, sa, w, why, sizeof(why)) < 0)
+		wait_drop(ike, w);    /* IKE_AUTH tries again and reports */
+}
+
+/* AUTH by one of keys: 0 (auth_name set, *bits the key's size), -1 none verifies. */
+static int try_keys(struct xctx *x, const struct ike_id *id, const struct ipseckey_key *keys,
+		    size_t n, unsigned *bits, const char **kind)
+{
+	struct ike_sa *sa = x->sa;
+	const struct ike_auth *a = &x->d->auth;
+	struct buf oct;
+	if (octets(x->ike, sa, !sa->initiator, id, &oct) < 0)
+		return -1;
+	int ok = -1;
+	for (size_t i = 0; i < n && ok < 0; i++) {
+		struct cert_peer p;
+		if (cert_peer_from_spki(keys[i].spki.p, keys[i].spki.len, &p) < 0)
+			continue;
+		int r = -EINVAL;
+		if (key_authby(p.key) & sa->conf.authby) {
+			if (a->method == IKE_AUTH_DIGSIG)
+				r = cert_verify_sig(NULL, &p, a->method, a->alg_id.p, a->alg_id.len,
+						    oct.p, oct.len, a->sig.p, a->sig.len);
+			else
+				r = cert_verify_sig(NULL, &p, a->method, NULL, 0, oct.p, oct.len,
+						    a->data.p, a->data.len);
+		}
+		if (r == 0) {
+			const char *name = a->method == IKE_AUTH_RSA_SIG
+						   ? "RSA-SHA1"
+						   : cert_ike_alg_name(a->alg_id.p, a->alg_id.len);
+			sa->auth_name = name ? name : p.key == CERT_KEY_RSA ? "RSA" : "ECDSA";
+			*bits = p.key_bits;
+			*kind = p.key == CERT_KEY_RSA ? "RSA" : "ECDSA";
+			ok = 0;
+		}
+		cert_peer_free(&p);
+	}
+	buf_free(&oct);
+	return ok;
+}
+
+static enum auth_verdict dns_ok(struct xctx *x, const struct ike_id *id, struct dns_wait *w,
+				uint64_t expires_ms, unsigned bits, const char *kind,
+				const char *how)
+{
+	struct ike_sa *sa = x->sa;
+	dns_result_fini(&w->res);
+	w->done = false;
+	w->authenticated = true;
+	w->expires_ms = expires_ms;
+	peer_id_text(sa, id, NULL);
+	sa_log(x->ike, sa, LOG_LVL_INFO, "authenticated peer '%s' using %s-%u %s (%s DNSSEC key "
+	       "of %s)", sa->peer_id, kind, bits, sa->auth_name, how, w->qname);
+	return AUTH_OK;
+}
+
+static enum auth_verdict verify_dns(struct xctx *x, const struct ike_id *id)
+{
+	struct ike *ike = x->ike;
+	struct ike_sa *sa = x->sa;
+	const struct ike_auth *a = &x->d->auth;
+	uint64_t now = ike_now_ms(ike);
+	unsigned bits = 0;
+	const char *kind = "";
+
+	if (a->method != IKE_AUTH_DIGSIG && a->method != IKE_AUTH_RSA_SIG) {
+		x_why(x, "AUTH method %s is not accepted", ike_auth_method_name(a->method));
+		return AUTH_FAIL;
+	}
+	struct dns_wait *w = wait_find(ike, sa->serial), probe = { 0 };
+	if (!dns_name(sa, id, &probe, x->why, sizeof(x->why)))
+		return AUTH_FAIL;
+	if (w && (w->authenticated || strcmp(w->qname, probe.qname) != 0 ||
+		  w->id_type != probe.id_type)) {
+		wait_drop(ike, w);    /* the initiator guessed another ID */
+		w = NULL;
+	}
+	if (w && w->done) {
+		if (w->res.status != DNS_SECURE) {
+			x_why(x, "DNSSEC: %s", w->res.reason);
+			wait_drop(ike, w);
+			return AUTH_FAIL;
+		}
+		if (try_keys(x, id, w->res.keys, w->res.n_keys, &bits, &kind) == 0) {
+			uint32_t ttl = w->res.ttl_s > w->floor_s ? w->res.ttl_s : w->floor_s;
+			const struct ipseckey_entry *e =
+				ike->dns_keys ? ipseckey_cache_get(ike->dns_keys, w->id_type, w->id,
+								   w->id_len, now)
+					      : NULL;
+			return dns_ok(x, id, w, e ? e->expires_ms : now + (uint64_t)ttl * 1000,
+				      bits, kind, "the");
+		}
+		if (ike->dns_keys)
+			ipseckey_cache_del(ike->dns_keys, w->id_type, w->id, w->id_len);
+		x_why(x, "AUTH signature does not match the DNSSEC key of %s", w->qname);
+		wait_drop(ike, w);
+		return AUTH_FAIL;
+	}
+	/* cached keys first; a wrong one does not block a new query */
+	const struct ipseckey_entry *e =
+		ike->dns_keys ? ipseckey_cache_get(ike->dns_keys, probe.id_type, probe.id,
+						   probe.id_len, now)
+			      : NULL;
+	if (e) {
+		if (try_keys(x, id, e->keys, e->n_keys, &bits, &kind) == 0) {
+			if (!w && !(w = wait_new(ike, sa))) {
+				x_why(x, "out of memory");
+				return AUTH_FAIL;
+			}
+			memcpy(w->qname, probe.qname, sizeof(w->qname));
+			return dns_ok(x, id, w, e->expires_ms, bits, kind, "cached");
+		}
+		sa_log(ike, sa, LOG_LVL_INFO, "cached DNSSEC key of %s does not verify; asking "
+		       "DNS again", probe.qname);
+		ipseckey_cache_del(ike->dns_keys, probe.id_type, probe.id, probe.id_len);
+	}
+	if (w)
+		return AUTH_PENDING;  /* the answer resumes the exchange */
+	if (!(w = wait_new(ike, sa))) {
+		x_why(x, "out of memory");
+		return AUTH_FAIL;
+	}
+	memcpy(w->qname, probe.qname, sizeof(w->qname));
+	w->id_type = probe.id_type;
+	memcpy(w->id, probe.id, probe.id_len);
+	w->id_len = probe.id_len;
+	if (dns_query(ike, sa, w, x->why, sizeof(x->why)) < 0) {
+		wait_drop(ike, w);
+		return AUTH_FAIL;
+	}
+	return AUTH_PENDING;
+}
+
+const char *ike_key_source(const struct ike *ike, const struct ike_sa *sa, char *buf,
+			   size_t n)
+{
+	if (!sa || !sa->auth_name)
+		return "";
+	if (sa->peer_id_type == IKE_ID_NULL)
+		return "NULL";
+	const struct dns_wait *w = wait_find(ike, sa->serial);
+	if (!w || !w->authenticated)
+		return "certificate";
+	uint64_t now = ike_now_ms(ike);
+	unsigned left = w->expires_ms > now ? (unsigned)((w->expires_ms - now + 999) / 1000) : 0;
+	snprintf(buf, n, "DNSSEC secure, TTL %u s left", left);
+	return buf;
+}
+
+enum auth_verdict ike_auth_check(struct xctx *x)
 {
 	struct ike_sa *sa = x->sa;
 	const struct ike_id *id = sa->initiator ? &x->d->idr : &x->d->idi;
 	char ps[ADDR_STRLEN];
 	addr_str(&sa->peer, ps);
-	bool ok = x->d->auth.method == IKE_AUTH_NULL ? verify_null(x, id, ps)
-						      : verify_cert(x, id, ps);
-	if (!ok)
+	enum auth_verdict v;
+	if (x->d->auth.method == IKE_AUTH_NULL)
+		v = verify_null(x, id, ps) ? AUTH_OK : AUTH_FAIL;
+	else if (dns_peer(sa_conn(x->ike, sa)))
+		v = verify_dns(x, id);
+	else
+		v = verify_cert(x, id, ps) ? AUTH_OK : AUTH_FAIL;
+	if (v == AUTH_FAIL)
 		sa_log(x->ike, sa, LOG_LVL_INFO, "authentication of %s failed: %s", ps, x->why);
-	return ok;
+	return v;
 }
 
 void ike_auth_reject_responder(struct xctx *x)

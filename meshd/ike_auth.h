@@ -78,11 +78,30 @@ int ike_auth_mine(struct xctx *x, struct auth_mine *o);
 void ike_auth_emit(struct ike_emit *e, const struct auth_mine *o, bool initiator);
 void ike_auth_mine_free(struct auth_mine *o);
 
-/* Verify the peer's ID, certificate and AUTH in x->d. On success sa->peer_id,
- * peer_id_type and auth_name are set. false with x->why set to the reason (cert.h's
- * texts for certificates: "certificate issuer is not trusted", "peer address not in the
- * certificate's subjectAltName", "AUTH signature invalid", ...), logged. */
-bool ike_auth_verify(struct xctx *x);
+/* Verify the peer's ID, certificate or DNS key, and AUTH in x->d. On success
+ * sa->peer_id, peer_id_type and auth_name are set. AUTH_FAIL with x->why set to the reason
+ * (cert.h's texts for certificates: "certificate issuer is not trusted", "peer address not
+ * in the certificate's subjectAltName", "AUTH signature invalid", ...; for DNS keys
+ * "DNSSEC: <the lookup's reason>" or "AUTH signature does not match the DNSSEC key of
+ * NAME"), logged. AUTH_PENDING: the peer's key is being looked up in DNS (group with
+ * rightrsasigkey=%dnsondemand); the handler suspends and runs again when the answer is
+ * there (exchange_resume). */
+enum auth_verdict { AUTH_OK, AUTH_FAIL, AUTH_PENDING };
+enum auth_verdict ike_auth_check(struct xctx *x);
+
+/* ---- DNSSEC keys (libreswan-oe.md §4.3) ---- */
+/* Initiator, when IKE_SA_INIT goes out: start looking up the responder's key (its IP ID's
+ * reverse name) unless the cache has it. No-op for groups not using DNS keys. */
+void ike_dns_start(struct ike *ike, struct ike_sa *sa);
+/* The SA is gone: cancel its lookup, forget its records. */
+void ike_dns_forget(struct ike *ike, uint32_t serial);
+/* Engine creation (make the resolver when a conn uses DNS keys) and shutdown. */
+void ike_dns_init(struct ike *ike);
+void ike_dns_fini(struct ike *ike);
+/* Where the peer's key of an established SA came from: "NULL", "certificate", "DNSSEC
+ * secure, TTL 250 s left" (into buf). */
+const char *ike_key_source(const struct ike *ike, const struct ike_sa *sa, char *buf,
+			   size_t n);
 
 /* Initiator: the responder failed authentication: tell it (INFORMATIONAL with
  * N(AUTHENTICATION_FAILED) and D(IKE), RFC 7296 §2.21.2), sent once, not retransmitted. */

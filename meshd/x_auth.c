@@ -228,7 +228,10 @@ static enum verdict respond(struct xctx *x)
 			return V_NOTIFY;
 		}
 	}
-	if (!ike_auth_verify(x)) {
+	enum auth_verdict av = ike_auth_check(x);
+	if (av == AUTH_PENDING)
+		return V_SUSPEND;     /* the peer's DNS key: resumed with the answer */
+	if (av != AUTH_OK) {
 		x->notify = IKE_N_AUTHENTICATION_FAILED;
 		responder_failed(x);
 		return V_NOTIFY;
@@ -342,7 +345,10 @@ static enum verdict process_response(struct xctx *x)
 	const struct ike_digest *d = x->d;
 	const char *why = NULL;
 
-	if (!ike_auth_verify(x)) {
+	enum auth_verdict av = ike_auth_check(x);
+	if (av == AUTH_PENDING)
+		return V_SUSPEND;     /* the responder's DNS key: resumed with the answer */
+	if (av != AUTH_OK) {
 		ike_auth_reject_responder(x);
 		return V_FAIL;
 	}
@@ -384,9 +390,14 @@ static enum verdict process_response(struct xctx *x)
 static enum verdict peer_error(struct xctx *x)
 {
 	const struct ike_digest *d = x->d;
-	if ((d->sk_pl & PL(IDR)) && (d->sk_pl & PL(AUTH)) && !ike_auth_verify(x)) {
-		ike_auth_reject_responder(x);
-		return V_FAIL;
+	if ((d->sk_pl & PL(IDR)) && (d->sk_pl & PL(AUTH))) {
+		enum auth_verdict av = ike_auth_check(x);
+		if (av == AUTH_PENDING)
+			return V_SUSPEND;
+		if (av != AUTH_OK) {
+			ike_auth_reject_responder(x);
+			return V_FAIL;
+		}
 	}
 	for (unsigned i = 0; i < d->n_notify; i++) {
 		if (IKE_N_IS_ERROR(d->notify[i].type)) {
