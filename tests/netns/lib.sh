@@ -48,6 +48,16 @@ mkdir -p "$MESH_POLICIES"
 t_now() { awk '{ printf "%.2f\n", $1 }' /proc/uptime; }
 t_since() { awk -v a="$1" '{ printf "%.2f\n", $1 - a }' /proc/uptime; }
 T_START=$(t_now)
+# wait_until SECS CMD...: like wait_for, but SECS of wall time even when CMD itself is
+# slow (wait_for counts 0.1 s per try; under TCG a try can take a second)
+wait_until() {
+	_end=$(awk -v t="$1" '{ printf "%d\n", $1 + t }' /proc/uptime); shift
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$(cut -d. -f1 /proc/uptime)" -ge "$_end" ] && return 1
+		sleep 0.1
+	done
+}
 # step TEXT: a header line with the seconds since the script started
 step() { echo "== [$(t_since "$T_START") s] $*"; }
 
@@ -192,7 +202,7 @@ mesh_node() {
 # mesh_up: wait until every node started so far answers on its control socket
 mesh_up() {
 	for _u in ${MESH_PENDING:-}; do
-		if ! wait_for 30 ctl "$_u" ping; then
+		if ! wait_until 30 ctl "$_u" ping; then
 			mesh_log "$_u"
 			fail "meshd ($_u) did not come up"
 			return 1
@@ -211,11 +221,12 @@ mesh_reload() { ctl "$1" reload; }
 # ---- pings ----
 
 # ping_once FROM DEST [ping args]: one echo, 1 s to answer
-ping_once() { _f=$1 _t=$2; shift 2; nsx "$_f" ping -n -q -c 1 -W 1 "$@" "$_t" >/dev/null 2>&1; }
+# (bounded by timeout: a send blocked in the kernel must not hang the suite)
+ping_once() { _f=$1 _t=$2; shift 2; timeout 5 ip netns exec "$(ns_of "$_f")" ping -n -q -c 1 -W 1 "$@" "$_t" >/dev/null 2>&1; }
 # ping_until SECS FROM DEST: ping until a reply (the first packet starts IKE and is lost)
-ping_until() { wait_for "$1" ping_once "$2" "$3"; }
+ping_until() { wait_until "$1" ping_once "$2" "$3"; }
 # ping_n FROM DEST N: N pings 0.2 s apart; succeeds if all were answered
-ping_n() { nsx "$1" ping -n -q -c "$3" -i 0.2 -W 2 "$2" >/dev/null 2>&1; }
+ping_n() { timeout $(($3 + 10)) ip netns exec "$(ns_of "$1")" ping -n -q -c "$3" -i 0.2 -W 2 "$2" >/dev/null 2>&1; }
 
 # ---- kernel SA state ----
 
@@ -389,13 +400,21 @@ assert_clear_icmp() {
 	fi
 }
 
+# xfail WHAT COND...: a check of a known daemon gap (reported to the integrator): ok when
+# COND holds, else an "XFAIL" line that does not fail the scenario
+xfail() {
+	_w=$1; shift
+	if "$@"; then ok "$_w (known gap fixed: make this a plain check)"
+	else echo "XFAIL: $_w (known daemon gap, reported)"; fi
+}
+
 # ---- shunts ----
 
 # shunt_line NAME PEER: NAME's shuntstatus line for PEER's /32 or /128
 shunt_line() { ctl "$1" shuntstatus | grep -F -- "-> $2/"; }
 # wait_failure_shunt SECS NAME PEER: until the shunt for PEER is a failure shunt
 wait_failure_shunt() {
-	wait_for "$1" sh -c "'$MESHCTL' --ctlsocket '$T_DIR/$2/meshd.ctl' shuntstatus | grep -F -- '-> $3/' | grep -vq oe-negotiating"
+	wait_until "$1" sh -c "'$MESHCTL' --ctlsocket '$T_DIR/$2/meshd.ctl' shuntstatus | grep -F -- '-> $3/' | grep -vq oe-negotiating"
 }
 
 # cert_auth_or_skip NAME PEER: with a certificate config, start one attempt NAME -> PEER;

@@ -39,9 +39,8 @@ for s in "$@"; do
 	echo "######## $s"
 	t0=$(up)
 	# shellcheck disable=SC2086
-	timeout -k 10 "$tmo" sh "$here/$script" $arg >"$out" 2>&1
-	rc=$?
-	cat "$out"
+	{ timeout -k 10 "$tmo" sh "$here/$script" $arg 2>&1; echo $? >"$out.rc"; } | tee "$out"
+	rc=$(cat "$out.rc")
 	case $rc in
 	0) res=PASS; why= ;;
 	77) res=SKIP; why=$(grep '^SKIP:' "$out" | tail -n 1 | sed 's/^SKIP: *//') ;;
@@ -50,6 +49,6 @@ for s in "$@"; do
 	esac
 	echo "RESULT $s $res $(dt "$t0") $why"
 done
-rm -f "$out"
+rm -f "$out" "$out.rc"
 echo "SUITE $(dt "$suite0") s, $n scenarios, $failed failed"
 [ $failed -eq 0 ]
