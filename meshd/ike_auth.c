@@ -17,6 +17,7 @@
 
 #include "cert.h"
 #include "cert_ike.h"
+#include "cert_rawkey.h"
 #include "ctx.h"
 #include "dns.h"
 #include "exchange.h"
@@ -29,6 +30,8 @@
 struct store {
 	char nick[64];
 	struct cert_store *s;         /* (owned) NULL when it could not be opened */
+	struct cert_rawkey *raw;      /* (owned) a raw key pair under the nickname (meshctl
+	                               * newhostkey) when there is no certificate */
 	char missing[400];            /* why certificate groups using it fail; "" = usable */
 };
 
@@ -97,6 +100,19 @@ static void store_load(struct meshd_ctx *ctx, struct ike_certs *ic, struct store
 	int r = st->s ? cert_reload(st->s, st->nick)
 		      : cert_open(&st->s, ic->crypto, st->nick, &ctx->log);
 	if (r == 0 && cert_self(st->s)->key != CERT_KEY_NONE) {
+		cert_rawkey_close(st->raw);
+		st->raw = NULL;
+		st->missing[0] = '\0';
+		return;
+	}
+	/* no certificate: a raw key pair signs (peers find its public key in DNS) */
+	bool had = st->raw != NULL;
+	if (st->raw || cert_rawkey_open(&st->raw, st->nick) == 0) {
+		unsigned bits = 0;
+		enum cert_key_type t = cert_rawkey_type(st->raw, &bits);
+		if (!had)
+			log_info(&ctx->log, "raw key \"%s\": %s-%u (no certificate)", st->nick,
+				 t == CERT_KEY_RSA ? "RSA" : "ECDSA", bits);
 		st->missing[0] = '\0';
 		return;
 	}
@@ -164,8 +180,10 @@ void ike_certs_close(struct meshd_ctx *ctx)
 	struct ike_certs *ic = ctx->certs;
 	if (!ic)
 		return;
-	for (size_t i = 0; i < ic->n; i++)
+	for (size_t i = 0; i < ic->n; i++) {
 		cert_close(ic->st[i].s);
+		cert_rawkey_close(ic->st[i].raw);
+	}
 	buf_free(&ic->certreq);
 	crypto_free(ic->crypto);
 	free(ic);
@@ -206,13 +224,40 @@ static unsigned key_authby(enum cert_key_type k)
 	return k == CERT_KEY_RSA ? AUTHBY_RSASIG : k == CERT_KEY_ECDSA ? AUTHBY_ECDSA : 0;
 }
 
+/* Our raw key for sa's group when its nickname names no certificate, or NULL. */
+static struct cert_rawkey *sa_raw(struct ike *ike, const struct ike_sa *sa)
+{
+	struct ike_certs *ic = ike->ctx->certs;
+	const struct conf_conn *cc = sa_conn(ike, sa);
+	struct store *st = ic && cc ? store_find(ic, nick_of(cc)) : NULL;
+	if (!st || !st->raw || st->missing[0] || (st->s && cert_self(st->s)->key != CERT_KEY_NONE))
+		return NULL;
+	return st->raw;
+}
+
 /* Do we sign (true) or use NULL (false)? false with *why when neither works. */
 static bool choose_method(struct ike *ike, const struct ike_sa *sa, bool *sign,
-			  struct cert_store **store, const char **why)
+			  struct cert_store **store, struct cert_rawkey **raw, const char **why)
 {
 	unsigned authby = sa->conf.authby;
 	*sign = false;
 	*store = NULL;
+	*raw = NULL;
+	struct cert_rawkey *rk = sa_raw(ike, sa);
+	unsigned bits;
+	if ((authby & (AUTHBY_RSASIG | AUTHBY_ECDSA)) && rk) {
+		if (key_authby(cert_rawkey_type(rk, &bits)) & authby) {
+			*sign = true;
+			*raw = rk;
+			return true;
+		}
+		if (authby & AUTHBY_NULL)
+			return true;
+		*why = cert_rawkey_type(rk, &bits) == CERT_KEY_RSA
+			       ? "our raw key is RSA but the group allows only authby=ecdsa"
+			       : "our raw key is ECDSA but the group allows only authby=rsasig";
+		return false;
+	}
 	if (authby & (AUTHBY_RSASIG | AUTHBY_ECDSA)) {
 		const char *w = NULL;
 		struct cert_store *s = sa_store(ike, sa, &w);
@@ -240,7 +285,8 @@ bool ike_auth_ready(struct ike *ike, const struct ike_sa *sa, const char **why)
 {
 	bool sign;
 	struct cert_store *s;
-	return choose_method(ike, sa, &sign, &s, why);
+	struct cert_rawkey *rk;
+	return choose_method(ike, sa, &sign, &s, &rk, why);
 }
 
 /* RFC 7427 §4: the hashes we accept and sign with. */
@@ -410,6 +456,45 @@ static void my_cert_id(const struct conf_conn *cc, const struct ike_sa *sa,
 	o->id.data = (struct ike_blob){ me->subject_der.p, me->subject_der.len };
 }
 
+/* Our ID and AUTH signed with a raw key (no certificate: no CERT goes out; the peer knows
+ * our key from DNS). */
+static int mine_raw(struct xctx *x, struct cert_rawkey *rk, struct auth_mine *o)
+{
+	struct ike *ike = x->ike;
+	struct ike_sa *sa = x->sa;
+	struct cert_self me = { 0 };
+	struct buf oct;
+	int r;
+	me.key = cert_rawkey_type(rk, &me.key_bits);
+	my_cert_id(sa_conn(ike, sa), sa, &me, o);
+	if (o->id.type == IKE_ID_DER_ASN1_DN) {
+		x_why(x, "leftid= names a DN, but our key is a raw key without a certificate "
+			 "(use leftid unset, an address or @FQDN)");
+		return -1;
+	}
+	uint16_t hash = pick_hash(&me, peer_hashes(sa));
+	if (!hash) {
+		x_why(x, "the peer accepts no signature hash of ours (SHA2_256, SHA2_384, "
+			 "SHA2_512)");
+		return -1;
+	}
+	if ((r = octets(ike, sa, sa->initiator, &o->id, &oct)) < 0 ||
+	    (r = cert_rawkey_sign(rk, hash, oct.p, oct.len, &o->alg, &o->sig)) < 0) {
+		buf_free(&oct);
+		x_why(x, "cannot sign AUTH with our raw key: %s", strerror(-r));
+		ike_auth_mine_free(o);
+		return -1;
+	}
+	buf_free(&oct);
+	o->auth = (struct ike_auth){ .method = IKE_AUTH_DIGSIG,
+				     .alg_id = { o->alg.p, o->alg.len },
+				     .sig = { o->sig.p, o->sig.len } };
+	o->name = cert_ike_alg_name(o->alg.p, o->alg.len);
+	if (!o->name)
+		o->name = me.key == CERT_KEY_RSA ? "RSA" : "ECDSA";
+	return 0;
+}
+
 int ike_auth_mine(struct xctx *x, struct auth_mine *o)
 {
 	struct ike *ike = x->ike;
@@ -417,10 +502,11 @@ int ike_auth_mine(struct xctx *x, struct auth_mine *o)
 	const char *why = NULL;
 	bool sign;
 	struct cert_store *s;
+	struct cert_rawkey *rk;
 	int r;
 
 	memset(o, 0, sizeof(*o));
-	if (!choose_method(ike, sa, &sign, &s, &why)) {
+	if (!choose_method(ike, sa, &sign, &s, &rk, &why)) {
 		x_why(x, "%s", why);
 		return -1;
 	}
@@ -435,6 +521,8 @@ int ike_auth_mine(struct xctx *x, struct auth_mine *o)
 		o->name = "NULL";
 		return 0;
 	}
+	if (rk)
+		return mine_raw(x, rk, o);
 	const struct cert_self *me = cert_self(s);
 	my_cert_id(sa_conn(ike, sa), sa, me, o);
 	uint16_t hash = pick_hash(me, peer_hashes(sa));

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cert.h"
+#include "cert_hostkey.h"
 #include "ctx.h"
 #include "dns.h"
 #include "exchange.h"
@@ -64,6 +65,19 @@ static int import_all(void)
 		snprintf(f, sizeof(f), "%s/c/%s.p12", tmp, files[i]);
 		if (cert_import_p12(nssdir, f, "", &quiet) != 0)
 			return 2 + (int)i;
+	}
+	/* raw key pairs without certificates (meshctl newhostkey): ka ECDSA, kb RSA */
+	static const char *const raw[] = { "ka", "kb" };
+	for (size_t i = 0; i < 2; i++) {
+		struct buf spki = { 0 };
+		if (cert_hostkey_new(nssdir, raw[i], i ? CERT_KEY_RSA : CERT_KEY_ECDSA, 2048, &spki,
+				     &quiet) != 0)
+			return 10 + (int)i;
+		snprintf(f, sizeof(f), "%s/c/%s.spki", tmp, raw[i]);
+		FILE *fp = fopen(f, "wb");
+		if (!fp || fwrite(spki.p, 1, spki.len, fp) != spki.len || fclose(fp) != 0)
+			return 12;
+		buf_free(&spki);
 	}
 	return 0;
 }
@@ -181,9 +195,10 @@ static struct node_conf dns_node(const char *nick, const char *id)
 }
 
 /* Both daemons with the fake resolvers: A answers from fakes[0], B from fakes[1]. */
-static struct net *dns_net(void)
+static struct net *dns_net_keys(const char *ka, const char *kb, const char *ida,
+				const char *idb)
 {
-	struct node_conf a = dns_node("a", "10.0.1.1"), b = dns_node("b", "10.0.2.2");
+	struct node_conf a = dns_node(ka, ida), b = dns_node(kb, idb);
 	struct net *net = net_new(&a, &b);
 	for (int i = 0; i < 2; i++) {
 		struct meshd_ctx *ctx = net->node[i].ctx;
@@ -196,6 +211,11 @@ static struct net *dns_net(void)
 					      &fakes[i]), 0);
 	}
 	return net;
+}
+
+static struct net *dns_net(void)
+{
+	return dns_net_keys("a", "b", "10.0.1.1", "10.0.2.2");
 }
 
 /* Deliver datagrams and DNS answers until nothing moves. */
@@ -323,6 +343,29 @@ START_TEST(test_dns_wrong_key_responder)
 }
 END_TEST
 
+/* Raw keys in NSS (no certificates, no CERT payloads), leftid = the node's IP:
+ * AUTH method 14 signed by the raw keys, ECDSA one way and RSA-PSS the other. */
+START_TEST(test_dns_raw_keys)
+{
+	NEED_OPENSSL();
+	memset(fakes, 0, sizeof(fakes));
+	fakes[0].ans[0] = (struct answer){ NAME_B, DNS_SECURE, "secure", "kb" };
+	fakes[1].ans[0] = (struct answer){ NAME_A, DNS_SECURE, "secure", "ka" };
+	struct net *net = dns_net_keys("ka", "kb", "10.0.1.1", "10.0.2.2");
+	ck_assert_msg(strstr(logs(net, 0), "raw key \"ka\": ECDSA-256"), "%s", logs(net, 0));
+	ck_assert_msg(strstr(logs(net, 1), "raw key \"kb\": RSA-2048"), "%s", logs(net, 1));
+	acquire(net->node[0].ctx, "10.0.1.1", "10.0.2.2", 0, 0);
+	settle(net);
+	ck_assert_msg(counts(net, 0).ike_established == 1, "%s", logs(net, 0));
+	ck_assert_msg(counts(net, 1).ike_established == 1, "%s", logs(net, 1));
+	ck_assert_msg(strstr(logs(net, 0), "authenticated peer '10.0.2.2' using RSA-2048 "
+			     "RSASSA-PSS-SHA512 (the DNSSEC key of " NAME_B ")"), "%s", logs(net, 0));
+	ck_assert_msg(strstr(logs(net, 1), "authenticated peer '10.0.1.1' using ECDSA-256 "),
+		      "%s", logs(net, 1));
+	net_free(net);
+}
+END_TEST
+
 static const struct answer bad[] = {
 	{ NAME_B, DNS_BOGUS, NAME_B " IPSECKEY: bogus: RRSIG expired", NULL },
 	{ NAME_B, DNS_MISSING, NAME_B " IPSECKEY: NODATA (denial validated)", NULL },
@@ -404,6 +447,7 @@ static Suite *suite(void)
 	tcase_add_unchecked_fixture(t, fixture_setup, fixture_teardown);
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, test_dns_both);
+	tcase_add_test(t, test_dns_raw_keys);
 	tcase_add_test(t, test_dns_wrong_key_initiator);
 	tcase_add_test(t, test_dns_wrong_key_responder);
 	tcase_add_loop_test(t, test_dns_bad_initiator, 0, 3);

@@ -5,8 +5,9 @@
 #   ns A (meshd) a0 10.0.0.1/24 ---- veth ---- b0 10.0.0.2/24 ns B (meshd)
 #   ns A da 10.53.1.2/24 ---- ns D (nsd) ad 10.53.1.1, bd 10.53.2.1 ---- db 10.53.2.2/24 ns B
 #
-# Each node: an NSS DB with a node certificate (certs/mkcerts.sh, RSA) whose key signs AUTH
-# (method 14), leftid unset (= its IP, ID_IPV4_ADDR), and the other node in `private`. NSD
+# Each node: an NSS DB whose key "node" signs AUTH (method 14) — A's a certificate's
+# (certs/mkcerts.sh, RSA), B's a raw ECDSA key from `meshctl newhostkey` —, leftid unset
+# (= its IP, ID_IPV4_ADDR), and the other node in `private`. NSD
 # serves 0.0.10.in-addr.arpa. signed with ldns-signzone at test time, with the IPSECKEY
 # records from `meshctl showhostkey --ipseckey --reverse ADDR` of each node; the zone's DS
 # is the daemons' dnssec-anchors=. DNS runs on its own links, outside the private group.
@@ -33,12 +34,14 @@ fi
 echo "# kernel ESP support: $ESP"
 NOESP="kernel has no ESP|kernel refused the ESP SA"
 
-sh "$top_srcdir/certs/mkcerts.sh" --rsa "$T_DIR/c" a:10.0.0.1 b:10.0.0.2 >/dev/null ||
+sh "$top_srcdir/certs/mkcerts.sh" --rsa "$T_DIR/c" a:10.0.0.1 >/dev/null ||
 	skip "certs/mkcerts.sh failed"
 for n in a b; do
-	"$MESHCTL" initnss --nssdir "sql:$T_DIR/nss-$n" >/dev/null || fail "initnss $n"
-	"$MESHCTL" import "$T_DIR/c/$n.p12" --nssdir "sql:$T_DIR/nss-$n" >/dev/null || fail "import $n"
+	"$MESHCTL" initnss --nssdir "sql:$T_DIR/nss-$n" >/dev/null 2>&1 || fail "initnss $n"
 done
+# A signs with its certificate's key, B with a raw key (meshctl newhostkey, no certificate)
+"$MESHCTL" import "$T_DIR/c/a.p12" --nssdir "sql:$T_DIR/nss-a" >/dev/null 2>&1 || fail "import a"
+"$MESHCTL" newhostkey --ecdsa --nssdir "sql:$T_DIR/nss-b" >/dev/null 2>&1 || fail "newhostkey b"
 REC_A=$("$MESHCTL" showhostkey --ipseckey --reverse 10.0.0.1 --nssdir "sql:$T_DIR/nss-a") ||
 	fail "showhostkey a"
 REC_B=$("$MESHCTL" showhostkey --ipseckey --reverse 10.0.0.2 --nssdir "sql:$T_DIR/nss-b") ||
@@ -139,7 +142,7 @@ conn clear
 conn private
 	auto=ondemand
 	type=transport
-	authby=rsasig
+	authby=rsasig,ecdsa
 	failureshunt=drop
 	negotiationshunt=drop
 	left=%defaultroute
@@ -174,14 +177,15 @@ assert_contains "B authenticated A by its DNSSEC key" \
 	"authenticated peer '10.0.0.1' using RSA-2048 RSASSA-PSS-SHA512 (the DNSSEC key of 1.0.0.10.in-addr.arpa.)" \
 	"$(cat "$LOGB")"
 assert_contains "A authenticated B by its DNSSEC key" \
-	"authenticated peer '10.0.0.2' using RSA-2048 RSASSA-PSS-SHA512 (the DNSSEC key of 2.0.0.10.in-addr.arpa.)" \
+	"authenticated peer '10.0.0.2' using ECDSA-256 " "$(cat "$LOGA")"
+assert_contains "A: B's key is the DNSSEC one" "(the DNSSEC key of 2.0.0.10.in-addr.arpa.)" \
 	"$(cat "$LOGA")"
+assert_contains "B signs with its raw key" 'raw key "node": ECDSA-256' "$(cat "$LOGB")"
 if [ "$ESP" = yes ]; then
 	TS_A=$("$MESHCTL" --ctlsocket "$CTL_A" trafficstatus)
 	assert_contains "A: trafficstatus shows B's IP ID" "id='10.0.0.2'" "$TS_A"
-	TSJ=$("$MESHCTL" --ctlsocket "$CTL_A" --json trafficstatus 2>/dev/null ||
-		"$MESHCTL" --ctlsocket "$CTL_A" trafficstatus --json)
-	assert_contains "A: key source" '"key-source":"DNSSEC secure, TTL' "$TSJ"
+	TSJ=$("$MESHCTL" --ctlsocket "$CTL_A" --json trafficstatus)
+	assert_contains "A: key source in trafficstatus --json" 'DNSSEC secure, TTL' "$TSJ"
 	ip netns exec "$A" ping -c 2 -W 2 10.0.0.2 >/dev/null 2>&1 || fail "no ping through ESP"
 else
 	WHY_B=$("$MESHCTL" --ctlsocket "$CTL_B" why 10.0.0.1)
