@@ -366,6 +366,31 @@ START_TEST(test_dns_raw_keys)
 }
 END_TEST
 
+/* B names itself @b.mesh.test: A's early lookup (B's reverse name) does not fit IDr, so A
+ * asks for b.mesh.test. (with B's address for the A/AAAA check) and suspends on the
+ * IKE_AUTH response until the answer is there. */
+START_TEST(test_dns_fqdn_responder)
+{
+	NEED_OPENSSL();
+	memset(fakes, 0, sizeof(fakes));
+	fakes[0].ans[0] = secure_b;
+	fakes[0].ans[1] = (struct answer){ "b.mesh.test.", DNS_SECURE, "secure", "b" };
+	fakes[1].ans[0] = secure_a;
+	struct net *net = dns_net_keys("a", "b", "10.0.1.1", "@b.mesh.test");
+	acquire(net->node[0].ctx, "10.0.1.1", "10.0.2.2", 0, 0);
+	settle(net);
+	ck_assert_msg(counts(net, 0).ike_established == 1, "%s", logs(net, 0));
+	ck_assert_uint_eq(fakes[0].calls, 2);
+	ck_assert_str_eq(fakes[0].last, "b.mesh.test.");
+	struct child_list ca;
+	children(net, 0, &ca);
+	ck_assert_uint_eq(ca.n, 1);
+	ck_assert_str_eq(ca.c[0].peer_id, "b.mesh.test");
+	ck_assert_msg(strstr(logs(net, 0), "(the DNSSEC key of b.mesh.test.)"), "%s", logs(net, 0));
+	net_free(net);
+}
+END_TEST
+
 static const struct answer bad[] = {
 	{ NAME_B, DNS_BOGUS, NAME_B " IPSECKEY: bogus: RRSIG expired", NULL },
 	{ NAME_B, DNS_MISSING, NAME_B " IPSECKEY: NODATA (denial validated)", NULL },
@@ -448,6 +473,7 @@ static Suite *suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, test_dns_both);
 	tcase_add_test(t, test_dns_raw_keys);
+	tcase_add_test(t, test_dns_fqdn_responder);
 	tcase_add_test(t, test_dns_wrong_key_initiator);
 	tcase_add_test(t, test_dns_wrong_key_responder);
 	tcase_add_loop_test(t, test_dns_bad_initiator, 0, 3);
