@@ -396,8 +396,11 @@ static int cmd_why(struct meshd_ctx *ctx, const char *arg, bool json, FILE *out)
 		} else {
 			fputs("null", out);
 		}
+		json_key(out, &f, "sas");
+		size_t n_sas = ctl_why_sas(ctx, &a, true, out);
 		json_key(out, &f, "state");
-		json_str(out, sh ? (sh->kind == SHUNT_NEGOTIATING ? "negotiating" : "failed")
+		json_str(out, n_sas ? "established"
+			 : sh ? (sh->kind == SHUNT_NEGOTIATING ? "negotiating" : "failed")
 			 : !e ? "not covered"
 			 : g->cls == GC_OE_PASS || g->cls == GC_OE_DROP ? "trap" : group_class_name(g->cls));
 		fputs("}\n", out);
@@ -423,6 +426,7 @@ static int cmd_why(struct meshd_ctx *ctx, const char *arg, bool json, FILE *out)
 				kp[0].act == KACT_TRAP ? ", reqid planted" : "");
 		fputc('\n', out);
 	}
+	size_t n_sas = ctl_why_sas(ctx, &a, false, out);
 	if (sh) {
 		char t[32], left[32] = "";
 		fmt_time(t, sizeof(t), sh->created_wall);
@@ -435,7 +439,7 @@ static int cmd_why(struct meshd_ctx *ctx, const char *arg, bool json, FILE *out)
 			fprintf(out, "  state: failure shunt %%%s since %s, %s%s: %s\n",
 				shunt_action_name(sh->action), t, left[0] ? "expires in " : "expiring",
 				left, sh->reason);
-	} else if (e && (g->cls == GC_OE_PASS || g->cls == GC_OE_DROP)) {
+	} else if (!n_sas && e && (g->cls == GC_OE_PASS || g->cls == GC_OE_DROP)) {
 		fprintf(out, "  state: trap armed; the next packet starts IKE\n");
 	}
 	if (pd && pd->last_note[0])

@@ -10,5 +10,8 @@ struct meshd_ctx;
 int ctl_trafficstatus(struct meshd_ctx *ctx, bool json, FILE *out);
 int ctl_up(struct meshd_ctx *ctx, const char *arg, FILE *out);
 int ctl_down(struct meshd_ctx *ctx, const char *arg, FILE *out);
+/* The established SAs with peer for `why` (text lines, or a JSON array); returns how many. */
+struct addr;
+size_t ctl_why_sas(struct meshd_ctx *ctx, const struct addr *peer, bool json, FILE *out);
 
 #endif

@@ -192,3 +192,51 @@ int ctl_down(struct meshd_ctx *ctx, const char *arg, FILE *out)
 	fprintf(out, "down: deleted %zu IKE SA%s with %s\n", n, n == 1 ? "" : "s", arg);
 	return 0;
 }
+
+struct why_sa {
+	const struct addr *peer;
+	FILE *out;
+	bool json;
+	size_t n;
+};
+
+static void why_one(const struct ike_child_info *c, void *arg)
+{
+	struct why_sa *w = arg;
+	if (!addr_eq(&c->peer, w->peer))
+		return;
+	if (w->json) {
+		bool f = true;
+		char buf[32];
+		fputs(w->n ? ",{" : "{", w->out);
+		json_kv_u64(w->out, &f, "child", c->serial);
+		json_kv_u64(w->out, &f, "ike", c->ike_serial);
+		json_kv_str(w->out, &f, "mode", c->tunnel ? "tunnel" : "transport");
+		json_kv_str(w->out, &f, "peer_id", c->peer_id);
+		json_kv_str(w->out, &f, "auth", c->auth);
+		json_kv_str(w->out, &f, "key_source", c->key_source);
+		json_kv_str(w->out, &f, "algorithms", c->algs);
+		snprintf(buf, sizeof(buf), "%08x", c->spi_out);
+		json_kv_str(w->out, &f, "spi_out", buf);
+		fputc('}', w->out);
+	} else {
+		fprintf(w->out, "  SA: Child SA #%u (IKE SA #%u) established, %s, %s; peer '%s' "
+			"authenticated by %s (key: %s)\n", c->serial, c->ike_serial,
+			c->tunnel ? "tunnel" : "transport", c->algs ? c->algs : "ESP",
+			c->peer_id ? c->peer_id : "", c->auth ? c->auth : "?",
+			c->key_source ? c->key_source : "?");
+	}
+	w->n++;
+}
+
+size_t ctl_why_sas(struct meshd_ctx *ctx, const struct addr *peer, bool json, FILE *out)
+{
+	struct why_sa w = { .peer = peer, .out = out, .json = json };
+	if (json)
+		fputc('[', out);
+	if (ctx->ike)
+		ike_child_foreach(ctx->ike, why_one, &w);
+	if (json)
+		fputc(']', out);
+	return w.n;
+}
