@@ -24,7 +24,7 @@ struct timer_ref {
 	uint32_t serial;
 	enum ike_timer kind;
 	uint64_t id;
-	struct timer_ref *next;
+	struct timer_ref *next, *prev;  /* ike->timers: every armed timer, for ike_free */
 };
 
 uint64_t ike_now_ms(const struct ike *ike)
@@ -34,12 +34,13 @@ uint64_t ike_now_ms(const struct ike *ike)
 
 static void unlink_ref(struct ike *ike, struct timer_ref *t)
 {
-	for (struct timer_ref **pp = &ike->timers; *pp; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			return;
-		}
-	}
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		ike->timers = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->next = t->prev = NULL;
 }
 
 static void timer_fire(void *arg)
@@ -85,6 +86,8 @@ uint64_t ike_timer_arm(struct ike *ike, uint32_t serial, enum ike_timer kind, ui
 		return 0;
 	}
 	t->next = ike->timers;
+	if (t->next)
+		t->next->prev = t;
 	ike->timers = t;
 	return t->id;
 }
@@ -93,14 +96,12 @@ void ike_timer_cancel(struct ike *ike, uint64_t *id)
 {
 	if (!*id)
 		return;
-	for (struct timer_ref **pp = &ike->timers; *pp; pp = &(*pp)->next) {
-		struct timer_ref *t = *pp;
-		if (t->id == *id) {
-			*pp = t->next;
-			loop_timer_cancel(ike->ctx->loop, t->id);
-			free(t);
-			break;
-		}
+	/* the loop finds the record by id: no walk over every armed timer */
+	struct timer_ref *t = loop_timer_arg(ike->ctx->loop, *id);
+	if (t) {
+		unlink_ref(ike, t);
+		loop_timer_cancel(ike->ctx->loop, *id);
+		free(t);
 	}
 	*id = 0;
 }

@@ -16,20 +16,29 @@ struct fd_watch {
 	void *arg;
 };
 
+/* A timer lives in a slot (stable while armed); the heap orders slot numbers by
+ * (due, seq). A timer id is (generation << 32 | slot + 1), so cancelling finds the slot at
+ * once and an id whose timer already fired or was cancelled is recognised as stale. */
 struct timer {
 	uint64_t due;
-	uint64_t id;
+	uint64_t seq;                /* insertion order: ties fire first-armed first */
 	loop_timer_fn fn;
 	void *arg;
+	uint32_t gen;
+	uint32_t heap_pos;           /* UINT32_MAX when the slot is free */
 };
 
 struct loop {
 	int epfd;
 	struct fd_watch *fds;        /* small array; a daemon watches a handful of fds */
 	size_t n_fds, cap_fds;
-	struct timer *heap;          /* binary min-heap by (due, id) */
-	size_t n_timers, cap_timers;
-	uint64_t next_id;
+	struct timer *slots;
+	uint32_t n_slots, cap_slots;
+	uint32_t *free_slots;        /* stack of free slot numbers */
+	uint32_t n_free;
+	uint32_t *heap;              /* binary min-heap of slot numbers */
+	uint32_t n_timers;
+	uint64_t next_seq;
 	loop_clock_fn clock;
 	void *clock_arg;
 	bool stop;
@@ -54,7 +63,6 @@ struct loop *loop_new(void)
 		return NULL;
 	}
 	l->clock = mono_ms;
-	l->next_id = 1;
 	return l;
 }
 
@@ -64,6 +72,8 @@ void loop_free(struct loop *l)
 		return;
 	close(l->epfd);
 	free(l->fds);
+	free(l->slots);
+	free(l->free_slots);
 	free(l->heap);
 	free(l);
 }
@@ -107,84 +117,134 @@ void loop_del_fd(struct loop *l, int fd)
 	}
 }
 
-static bool before(const struct timer *a, const struct timer *b)
+static bool before(const struct loop *l, uint32_t a, uint32_t b)
 {
-	return a->due < b->due || (a->due == b->due && a->id < b->id);
+	const struct timer *x = &l->slots[a], *y = &l->slots[b];
+	return x->due < y->due || (x->due == y->due && x->seq < y->seq);
 }
 
-static void sift_up(struct timer *h, size_t i)
+static void heap_set(struct loop *l, uint32_t pos, uint32_t slot)
 {
+	l->heap[pos] = slot;
+	l->slots[slot].heap_pos = pos;
+}
+
+static void sift_up(struct loop *l, uint32_t i)
+{
+	uint32_t slot = l->heap[i];
 	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (!before(&h[i], &h[p]))
+		uint32_t p = (i - 1) / 2;
+		if (!before(l, slot, l->heap[p]))
 			break;
-		struct timer t = h[i];
-		h[i] = h[p];
-		h[p] = t;
+		heap_set(l, i, l->heap[p]);
 		i = p;
 	}
+	heap_set(l, i, slot);
 }
 
-static void sift_down(struct timer *h, size_t n, size_t i)
+static void sift_down(struct loop *l, uint32_t i)
 {
+	uint32_t n = l->n_timers, slot = l->heap[i];
 	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < n && before(&h[l], &h[m]))
-			m = l;
-		if (r < n && before(&h[r], &h[m]))
-			m = r;
-		if (m == i)
-			return;
-		struct timer t = h[i];
-		h[i] = h[m];
-		h[m] = t;
-		i = m;
+		uint32_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && before(l, l->heap[c + 1], l->heap[c]))
+			c++;
+		if (!before(l, l->heap[c], slot))
+			break;
+		heap_set(l, i, l->heap[c]);
+		i = c;
 	}
+	heap_set(l, i, slot);
+}
+
+/* Take slot out of the heap and free it. */
+static void timer_remove(struct loop *l, uint32_t slot)
+{
+	uint32_t pos = l->slots[slot].heap_pos, last = l->heap[--l->n_timers];
+	l->slots[slot].heap_pos = UINT32_MAX;
+	l->slots[slot].gen++;
+	l->free_slots[l->n_free++] = slot;
+	if (pos == l->n_timers)
+		return;
+	heap_set(l, pos, last);
+	sift_down(l, pos);
+	sift_up(l, l->slots[last].heap_pos);
 }
 
 uint64_t loop_timer_add(struct loop *l, uint64_t after_ms, loop_timer_fn fn, void *arg)
 {
-	if (l->n_timers == l->cap_timers) {
-		size_t cap = l->cap_timers ? l->cap_timers * 2 : 16;
-		struct timer *n = realloc(l->heap, cap * sizeof(*n));
-		if (!n)
-			return 0;
-		l->heap = n;
-		l->cap_timers = cap;
+	if (!l->n_free) {
+		if (l->n_slots == l->cap_slots) {
+			uint32_t cap = l->cap_slots ? l->cap_slots * 2 : 16;
+			struct timer *ns = realloc(l->slots, cap * sizeof(*ns));
+			if (!ns)
+				return 0;
+			l->slots = ns;
+			uint32_t *nf = realloc(l->free_slots, cap * sizeof(*nf));
+			if (!nf)
+				return 0;
+			l->free_slots = nf;
+			uint32_t *nh = realloc(l->heap, cap * sizeof(*nh));
+			if (!nh)
+				return 0;
+			l->heap = nh;
+			l->cap_slots = cap;
+		}
+		l->slots[l->n_slots] = (struct timer){ .heap_pos = UINT32_MAX };
+		l->free_slots[l->n_free++] = l->n_slots++;
 	}
-	uint64_t id = l->next_id++;
-	l->heap[l->n_timers] = (struct timer){ loop_now_ms(l) + after_ms, id, fn, arg };
-	sift_up(l->heap, l->n_timers++);
-	return id;
+	uint32_t slot = l->free_slots[--l->n_free];
+	struct timer *t = &l->slots[slot];
+	t->due = loop_now_ms(l) + after_ms;
+	t->seq = l->next_seq++;
+	t->fn = fn;
+	t->arg = arg;
+	l->heap[l->n_timers] = slot;
+	t->heap_pos = l->n_timers++;
+	sift_up(l, t->heap_pos);
+	return (uint64_t)t->gen << 32 | (slot + 1);
+}
+
+/* The slot of a live timer id, or UINT32_MAX. */
+static uint32_t id_slot(const struct loop *l, uint64_t id)
+{
+	uint32_t slot = (uint32_t)(id & 0xffffffffu) - 1, gen = (uint32_t)(id >> 32);
+	if (!id || slot >= l->n_slots || l->slots[slot].gen != gen ||
+	    l->slots[slot].heap_pos == UINT32_MAX)
+		return UINT32_MAX;
+	return slot;
 }
 
 void loop_timer_cancel(struct loop *l, uint64_t id)
 {
-	/* Linear search: the heap holds a few timers per peer at most, and cancels are rare
-	 * next to fires. Replace with an id index if profiles ever say so. */
-	for (size_t i = 0; i < l->n_timers; i++) {
-		if (l->heap[i].id != id)
-			continue;
-		l->heap[i] = l->heap[--l->n_timers];
-		if (i < l->n_timers) {
-			sift_down(l->heap, l->n_timers, i);
-			sift_up(l->heap, i);
-		}
-		return;
-	}
+	uint32_t slot = id_slot(l, id);
+	if (slot != UINT32_MAX)
+		timer_remove(l, slot);
+}
+
+void *loop_timer_arg(const struct loop *l, uint64_t id)
+{
+	uint32_t slot = id_slot(l, id);
+	return slot == UINT32_MAX ? NULL : l->slots[slot].arg;
 }
 
 void loop_run_timers(struct loop *l)
 {
 	uint64_t now = loop_now_ms(l);
-	/* Timers added by a handler with after_ms=0 run in the next round, not this one,
+	/* Timers armed by a handler with after_ms=0 run in the next round, not this one,
 	 * so a handler that re-arms itself cannot starve fds. */
-	uint64_t limit = l->next_id;
-	while (l->n_timers && l->heap[0].due <= now && l->heap[0].id < limit) {
-		struct timer t = l->heap[0];
-		l->heap[0] = l->heap[--l->n_timers];
-		sift_down(l->heap, l->n_timers, 0);
-		t.fn(t.arg);
+	uint64_t limit = l->next_seq;
+	while (l->n_timers) {
+		uint32_t slot = l->heap[0];
+		struct timer *t = &l->slots[slot];
+		if (t->due > now || t->seq >= limit)
+			break;
+		loop_timer_fn fn = t->fn;
+		void *arg = t->arg;
+		timer_remove(l, slot);
+		fn(arg);
 	}
 }
 
@@ -193,7 +253,7 @@ int loop_once(struct loop *l, int max_wait_ms)
 	loop_run_timers(l);
 	int wait = max_wait_ms;
 	if (l->n_timers) {
-		uint64_t now = loop_now_ms(l), due = l->heap[0].due;
+		uint64_t now = loop_now_ms(l), due = l->slots[l->heap[0]].due;
 		int t = due <= now ? 0 : (due - now > 60000 ? 60000 : (int)(due - now));
 		if (wait < 0 || t < wait)
 			wait = t;

@@ -1,7 +1,8 @@
 /* loop.h — the event loop: epoll for file descriptors, a min-heap of timers.
  *
- * Single-threaded. Timers are identified by an id (never reused), so a handler can cancel
- * a timer it no longer owns the memory of without use-after-free. Tests can replace the
+ * Single-threaded. Timers are identified by an id that is never valid again once the
+ * timer fired or was cancelled, so a handler can cancel a timer it no longer owns the
+ * memory of without use-after-free. Tests can replace the
  * clock (loop_set_clock) to drive timers virtually. */
 #ifndef MESHD_LOOP_H
 #define MESHD_LOOP_H
@@ -25,7 +26,9 @@ void loop_del_fd(struct loop *l, int fd);
 
 /* Call fn(arg) once, after_ms from now. Returns a timer id (> 0) or 0 on ENOMEM. */
 uint64_t loop_timer_add(struct loop *l, uint64_t after_ms, loop_timer_fn fn, void *arg);
-void loop_timer_cancel(struct loop *l, uint64_t id);   /* unknown ids are ignored */
+void loop_timer_cancel(struct loop *l, uint64_t id);   /* stale or unknown ids are ignored */
+/* The arg of a timer that is still armed, or NULL. Both are O(1) / O(log n). */
+void *loop_timer_arg(const struct loop *l, uint64_t id);
 
 uint64_t loop_now_ms(const struct loop *l);
 void loop_set_clock(struct loop *l, loop_clock_fn fn, void *arg);

@@ -55,6 +55,63 @@ START_TEST(loop_timers_order_and_cancel)
 }
 END_TEST
 
+/* Many timers, random deadlines, half cancelled: the rest fire in (due, arming) order,
+ * cancelled and stale ids are harmless, loop_timer_arg finds live ones only. */
+struct rt { uint64_t due; unsigned order; bool cancelled, fired; };
+static struct rt rts[2000];
+static unsigned fire_count, last_index;
+static uint64_t last_due;
+static void rt_fire(void *arg)
+{
+	struct rt *r = arg;
+	ck_assert(!r->cancelled);
+	ck_assert(!r->fired);
+	ck_assert_uint_ge(r->due, last_due);
+	if (r->due == last_due)
+		ck_assert_uint_gt(r->order, last_index);
+	last_due = r->due;
+	last_index = r->order;
+	r->fired = true;
+	fire_count++;
+}
+
+START_TEST(loop_timers_random)
+{
+	struct loop *l = loop_new();
+	struct vclock vc = { 0 };
+	loop_set_clock(l, vclock_now, &vc);
+	uint64_t ids[2000];
+	unsigned seed = 7, live = 0;
+	for (unsigned i = 0; i < 2000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		rts[i] = (struct rt){ .due = (seed >> 8) % 500, .order = i };
+		ids[i] = loop_timer_add(l, rts[i].due, rt_fire, &rts[i]);
+		ck_assert_uint_ne(ids[i], 0);
+	}
+	for (unsigned i = 0; i < 2000; i += 2) {
+		ck_assert_ptr_eq(loop_timer_arg(l, ids[i]), &rts[i]);
+		rts[i].cancelled = true;
+		loop_timer_cancel(l, ids[i]);
+		ck_assert_ptr_null(loop_timer_arg(l, ids[i]));
+		loop_timer_cancel(l, ids[i]);          /* stale: ignored */
+	}
+	for (unsigned i = 1; i < 2000; i += 2)
+		live++;
+	fire_count = 0;
+	last_due = 0;
+	last_index = 0;
+	for (vc.now = 0; vc.now <= 500; vc.now++)
+		loop_run_timers(l);
+	ck_assert_uint_eq(fire_count, live);
+	/* fired ids are stale too, even once their slots are reused */
+	uint64_t fresh = loop_timer_add(l, 10, rt_fire, &rts[1]);
+	ck_assert_ptr_null(loop_timer_arg(l, ids[1]));
+	loop_timer_cancel(l, ids[1]);
+	ck_assert_ptr_eq(loop_timer_arg(l, fresh), &rts[1]);
+	loop_free(l);
+}
+END_TEST
+
 /* ---- control framing ---- */
 
 START_TEST(ctl_framing)
@@ -469,6 +526,7 @@ static Suite *core_suite(void)
 	Suite *s = suite_create("core");
 	TCase *tc = tcase_create("loop+ctl+shunt");
 	tcase_add_test(tc, loop_timers_order_and_cancel);
+	tcase_add_test(tc, loop_timers_random);
 	tcase_add_test(tc, ctl_framing);
 	tcase_add_test(tc, shunt_lifecycle);
 	suite_add_tcase(s, tc);
