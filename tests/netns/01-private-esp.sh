@@ -23,9 +23,8 @@ for i in 1 2 3; do
 	mesh_node "n$i" "10.15.1.$i" || { finish; exit 1; }
 done
 mesh_up || { finish; exit 1; }
-[ "$MESH_AUTH" = null ] || cert_auth_or_skip n1 10.15.1.2
-
 cap_start private || { finish; exit 1; }
+[ "$MESH_AUTH" = null ] || cert_auth_or_skip n1 10.15.1.2
 step "pings"
 t0=$(t_now)
 ping_until 30 n1 10.15.1.2 && ok "n1 -> n2 answered after $(t_since "$t0") s" ||
