@@ -469,6 +469,7 @@ static int cmd_reload(struct meshd_ctx *ctx, bool json, FILE *out)
 		json_kv_u64(out, &f, "unchanged", r.unchanged);
 		json_kv_u64(out, &f, "kernel_refused", r.kernel_failed);
 		json_kv_u64(out, &f, "shunts_dropped", r.shunts_dropped);
+		json_kv_u64(out, &f, "sas_deleted", r.sas_deleted);
 		json_kv_u64(out, &f, "config_errors", r.conf_errors);
 		json_kv_u64(out, &f, "config_warnings", r.conf_warnings);
 		fputs("}\n", out);
@@ -479,6 +480,8 @@ static int cmd_reload(struct meshd_ctx *ctx, bool json, FILE *out)
 			fprintf(out, "; %zu kernel policies refused (see the log)", r.kernel_failed);
 		if (r.shunts_dropped)
 			fprintf(out, "; %zu shunts dropped", r.shunts_dropped);
+		if (r.sas_deleted)
+			fprintf(out, "; %zu IKE SAs of removed entries deleted", r.sas_deleted);
 		if (r.conf_warnings)
 			fprintf(out, "; %u warnings (see the log)", r.conf_warnings);
 		fputc('\n', out);

@@ -15,6 +15,7 @@
 #include "ike.h"
 #include "ike_auth.h"
 #include "ike_sock.h"
+#include "lpm.h"
 #include "nft.h"
 #include "oe.h"
 #include "shunt.h"
@@ -251,6 +252,64 @@ static bool shunt_still_valid(const struct shunt *sh, void *arg)
 	return (g->cls == GC_OE_PASS || g->cls == GC_OE_DROP) && strcmp(g->name, sh->group) == 0;
 }
 
+/* Is the entry an SA was negotiated under still in s, in the same negotiating group? */
+static bool entry_kept(const struct policy_set *s, const struct ike_child_info *c)
+{
+	const struct lpm *t = c->entry.a.family == AF_INET6 ? s->lpm6 : s->lpm4;
+	for (const struct pol_entry *e = t ? lpm_exact(t, &c->entry) : NULL; e; e = e->next_same) {
+		const struct pol_group *g = policy_group(s, e);
+		if (e->proto == c->proto && e->lport == c->lport && e->rport == c->rport &&
+		    strcmp(g->name, c->group) == 0 &&
+		    (g->cls == GC_OE_PASS || g->cls == GC_OE_DROP || g->cls == GC_OE_RESPOND))
+			return true;
+	}
+	return false;
+}
+
+struct gone_peers {
+	const struct policy_set *s;
+	struct addr *v;
+	size_t n, cap;
+};
+
+static void collect_gone(const struct ike_child_info *c, void *arg)
+{
+	struct gone_peers *g = arg;
+	if (entry_kept(g->s, c))
+		return;
+	for (size_t i = 0; i < g->n; i++)
+		if (addr_eq(&g->v[i], &c->peer))
+			return;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		struct addr *nv = realloc(g->v, cap * sizeof(*nv));
+		if (!nv)
+			return;
+		g->v = nv;
+		g->cap = cap;
+	}
+	g->v[g->n++] = c->peer;
+}
+
+/* A reload takes down only the SAs of entries it removed or moved to another group
+ * (DESIGN.md 2.5); unchanged entries keep theirs, byte counters and all. */
+static size_t drop_sas_of_removed_entries(struct meshd_ctx *ctx)
+{
+	struct gone_peers g = { .s = ctx->pol };
+	size_t n = 0;
+	if (!ctx->ike)
+		return 0;
+	ike_child_foreach(ctx->ike, collect_gone, &g);
+	for (size_t i = 0; i < g.n; i++) {
+		char a[ADDR_STRLEN];
+		log_info(&ctx->log, "reload: the entry governing %s was removed or changed; "
+			 "deleting its SAs", addr_str(&g.v[i], a));
+		n += ike_down(ctx->ike, &g.v[i]);
+	}
+	free(g.v);
+	return n;
+}
+
 void daemon_reload(struct meshd_ctx *ctx, struct reload_result *res)
 {
 	memset(res, 0, sizeof(*res));
@@ -292,6 +351,7 @@ void daemon_reload(struct meshd_ctx *ctx, struct reload_result *res)
 	res->kernel_failed = kr.failed;
 	ctx->stats.kernel_errors += kr.failed;
 	res->shunts_dropped = shunts_filter(ctx->shunts, shunt_still_valid, ctx);
+	res->sas_deleted = drop_sas_of_removed_entries(ctx);
 	log_info(&ctx->log, "reloaded: %zu added, %zu removed, %zu changed, %zu unchanged entries"
 		 "%s", res->added, res->removed, res->changed, res->unchanged,
 		 kr.failed ? " (some kernel policies refused, see above)" : "");

@@ -10,6 +10,7 @@ struct reload_result {
 	size_t added, removed, changed, unchanged;   /* group entries */
 	size_t kernel_failed;         /* kernel policies refused (logged) */
 	size_t shunts_dropped;        /* shunts whose peer's group changed */
+	size_t sas_deleted;           /* IKE SAs whose group entry was removed or changed */
 	unsigned conf_errors, conf_warnings;
 };
 

@@ -55,10 +55,10 @@ R=$(mesh_reload n1)
 assert_contains "reload counts" "reloaded: 0 added, 1 removed, 0 changed" "$R"
 xsnap n1
 assert_eq "n1 <-> n2 SAs kept (SPIs)" "$spi2" "$(esp_spis n1 10.15.1.1 10.15.1.2)"
-# DESIGN 2.5 "removed entries tear down only their own SAs": meshd keeps them (reported)
-xfail "n1 <-> n3 SAs gone with their entry [$(esp_spis n1 10.15.1.1 10.15.1.3)]" [ -z "$(esp_spis n1 10.15.1.1 10.15.1.3)" ]
+# DESIGN 2.5 "removed entries tear down only their own SAs"
+assert_eq "n1 <-> n3 SAs gone with their entry" "" "$(esp_spis n1 10.15.1.1 10.15.1.3)"
 assert_contains "n1 <-> n2 ipsec policy kept" "out 10.15.1.1/32 10.15.1.2/32 any 0 0 ipsec" "$(xpol n1)"
 xunsnap
 ping_n n1 10.15.1.2 2 && ok "n2 still answers" || fail "n2 lost after removing n3's entry"
-xfail "trafficstatus no longer lists n3" [ "$(ts_count n1 10.15.1.3)" = 0 ]
+assert_eq "trafficstatus no longer lists n3" 0 "$(ts_count n1 10.15.1.3)"
 finish
