@@ -473,8 +473,10 @@ static int hash_data(uint16_t hash, const uint8_t *data, size_t len, uint8_t *ou
 	return PK11_HashBuf(oid, out, data, (PRInt32)len) == SECSuccess ? 0 : -EIO;
 }
 
-int cert_sign(struct cert_store *s, uint16_t hash, const uint8_t *data, size_t len,
-	      struct buf *out_alg, struct buf *out_sig)
+/* RFC 7427 signature with a private key (the node certificate's or a raw host key's):
+ * RSASSA-PSS with salt = hash length, or ECDSA as a DER ECDSA-Sig-Value. */
+int cert_sign_key(SECKEYPrivateKey *key, enum cert_key_type type, uint16_t hash,
+		  const uint8_t *data, size_t len, struct buf *out_alg, struct buf *out_sig)
 {
 	uint8_t digest[CRYPTO_MAX_HASH_LEN];
 	size_t dlen = 0, blob_len = 0;
@@ -484,33 +486,32 @@ int cert_sign(struct cert_store *s, uint16_t hash, const uint8_t *data, size_t l
 
 	*out_alg = (struct buf){ NULL, 0 };
 	*out_sig = (struct buf){ NULL, 0 };
-	if (s->key == NULL)
+	if (key == NULL)
 		return -ENOKEY;
-	blob = cert_alg_blob(s->self.key == CERT_KEY_RSA ? CERT_SIG_RSA_PSS : CERT_SIG_ECDSA,
-			     hash, &blob_len);
+	blob = cert_alg_blob(type == CERT_KEY_RSA ? CERT_SIG_RSA_PSS : CERT_SIG_ECDSA, hash,
+			     &blob_len);
 	if (blob == NULL)
 		return -ENOTSUP;
 	if ((r = hash_data(hash, data, len, digest, &dlen)) != 0)
 		return r;
 	dig = (SECItem){ siBuffer, digest, (unsigned)dlen };
-	siglen = PK11_SignatureLen(s->key);
+	siglen = PK11_SignatureLen(key);
 	if (siglen <= 0 || SECITEM_AllocItem(NULL, &sig, (unsigned)siglen) == NULL)
 		return -EIO;
 	r = -EIO;
-	if (s->self.key == CERT_KEY_RSA) {
+	if (type == CERT_KEY_RSA) {
 		CK_RSA_PKCS_PSS_PARAMS pss = {
 			.hashAlg = cert_hash_mech(hash),
 			.mgf = cert_hash_mgf(hash),
 			.sLen = dlen,
 		};
 		SECItem param = { siBuffer, (unsigned char *)&pss, sizeof(pss) };
-		if (PK11_SignWithMechanism(s->key, CKM_RSA_PKCS_PSS, &param, &sig, &dig) !=
-		    SECSuccess)
+		if (PK11_SignWithMechanism(key, CKM_RSA_PKCS_PSS, &param, &sig, &dig) != SECSuccess)
 			goto done;
 		r = buf_dup(out_sig, sig.data, sig.len);
 	} else {
 		/* RFC 7427 §3: ECDSA signatures are the DER ECDSA-Sig-Value */
-		if (PK11_SignWithMechanism(s->key, CKM_ECDSA, NULL, &sig, &dig) != SECSuccess ||
+		if (PK11_SignWithMechanism(key, CKM_ECDSA, NULL, &sig, &dig) != SECSuccess ||
 		    DSAU_EncodeDerSigWithLen(&der, &sig, sig.len) != SECSuccess)
 			goto done;
 		r = buf_dup(out_sig, der.data, der.len);
@@ -520,9 +521,16 @@ int cert_sign(struct cert_store *s, uint16_t hash, const uint8_t *data, size_t l
 	if (r != 0)
 		buf_free(out_sig);
 done:
+	explicit_bzero(digest, sizeof(digest));
 	SECITEM_FreeItem(&sig, PR_FALSE);
 	SECITEM_FreeItem(&der, PR_FALSE);
 	return r;
+}
+
+int cert_sign(struct cert_store *s, uint16_t hash, const uint8_t *data, size_t len,
+	      struct buf *out_alg, struct buf *out_sig)
+{
+	return cert_sign_key(s->key, s->self.key, hash, data, len, out_alg, out_sig);
 }
 
 /* ---- peer verification ---- */

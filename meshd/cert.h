@@ -163,6 +163,9 @@ CK_RSA_PKCS_MGF_TYPE cert_hash_mgf(uint16_t hash);
 int cert_admin_open(const char *nssdir, bool create, NSSInitContext **ctx,
 		    PK11SlotInfo **slot);
 void cert_admin_close(NSSInitContext *ctx, PK11SlotInfo *slot);
+/* RFC 7427 signature with a private key (cert.c; cert_sign and cert_rawkey_sign use it). */
+int cert_sign_key(SECKEYPrivateKey *key, enum cert_key_type type, uint16_t hash,
+		  const uint8_t *data, size_t len, struct buf *out_alg, struct buf *out_sig);
 #endif /* MESHD_CERT_INTERNAL */
 
 #endif
