@@ -16,8 +16,12 @@
 #   kernel without ESP (this machine): both authenticated by DNS (logged), the SA install
 #     fails with "kernel has no ESP" (B's why/shuntstatus);
 #   kernel with ESP (tests/vm/run): trafficstatus on A shows B's IP ID and the key source.
-# Broken zones, each with its own daemons: B's record missing (NODATA) and B's record's
-# RRSIG corrupted (bogus): A's `why` gives the DNS reason.
+# Broken zones, each with its own daemons: B's record missing (NODATA), B's record's RRSIG
+# corrupted (bogus), the zone signed with an RRSIG validity that ended in 2020 (expired),
+# B's record holding another key (wrongkey: the lookup is secure, B's AUTH does not verify
+# with it), the zone unsigned under a signed parent that delegates it without a DS
+# (unsigned): A's attempt ends in the group's failure shunt (shuntstatus: %drop, private)
+# and A's `why` gives the case's own reason.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_cmd ping openssl nsd ldns-keygen ldns-signzone
@@ -42,10 +46,15 @@ done
 # A signs with its certificate's key, B with a raw key (meshctl newhostkey, no certificate)
 "$MESHCTL" import "$T_DIR/c/a.p12" --nssdir "sql:$T_DIR/nss-a" >/dev/null 2>&1 || fail "import a"
 "$MESHCTL" newhostkey --ecdsa --nssdir "sql:$T_DIR/nss-b" >/dev/null 2>&1 || fail "newhostkey b"
+# another key, published under B's name by the wrongkey zone
+"$MESHCTL" initnss --nssdir "sql:$T_DIR/nss-x" >/dev/null 2>&1 &&
+	"$MESHCTL" newhostkey --ecdsa --nssdir "sql:$T_DIR/nss-x" >/dev/null 2>&1 || fail "newhostkey x"
 REC_A=$("$MESHCTL" showhostkey --ipseckey --reverse 10.0.0.1 --nssdir "sql:$T_DIR/nss-a") ||
 	fail "showhostkey a"
 REC_B=$("$MESHCTL" showhostkey --ipseckey --reverse 10.0.0.2 --nssdir "sql:$T_DIR/nss-b") ||
 	fail "showhostkey b"
+REC_X=$("$MESHCTL" showhostkey --ipseckey --reverse 10.0.0.2 --nssdir "sql:$T_DIR/nss-x") ||
+	fail "showhostkey x"
 echo "# $REC_A"
 echo "# $REC_B"
 
@@ -53,21 +62,52 @@ Z=$T_DIR/zones
 mkdir -p "$Z"
 ZONE=0.0.10.in-addr.arpa
 
-# zone VARIANT: write and sign the reverse zone; its DS goes to $Z/anchors-VARIANT/
+# zone VARIANT: write and sign the reverse zone(s) in $Z/VARIANT; the DS goes to its anchors/
 #   good     both records
 #   missing  only A's record (B's name has no IPSECKEY: NODATA)
 #   bogus    both, B's RRSIG corrupted after signing
+#   expired  both, B's RRSIG replaced by one with the same key and a validity that ended in
+#            2020 (the zone signed again with ldns-signzone -i/-e in the past)
+#   wrongkey A's, and under B's name another key (nss-x's)
+#   unsigned A's; B's name is delegated without a DS to the unsigned zone
+#            2.0.0.10.in-addr.arpa. (b.zone) that holds B's record
+# Only B's name is broken: B authenticates A, and A's verdict on B's AUTH is the reason.
+soa() {
+	printf '$TTL 300\n@ IN SOA ns.mesh.test. hostmaster.mesh.test. 1 3600 900 604800 300\n'
+	printf '@ IN NS ns.mesh.test.\n'
+}
 zone() {
 	v=$1
 	mkdir -p "$Z/$v/anchors"
 	{
-		printf '$TTL 300\n@ IN SOA ns.mesh.test. hostmaster.mesh.test. 1 3600 900 604800 300\n'
-		printf '@ IN NS ns.mesh.test.\n'
+		soa
 		echo "$REC_A"
-		[ "$v" = missing ] && echo "2 IN PTR b.mesh.test." || echo "$REC_B"
+		case $v in
+		missing) echo "2 IN PTR b.mesh.test." ;;
+		wrongkey) echo "$REC_X" ;;
+		unsigned) echo "2 IN NS ns.mesh.test." ;;
+		*) echo "$REC_B" ;;
+		esac
 	} >"$Z/$v/rev.zone"
+	[ "$v" = unsigned ] && { soa; echo "$REC_B"; } >"$Z/$v/b.zone"
 	(cd "$Z/$v" && k=$(ldns-keygen -a ECDSAP256SHA256 -k $ZONE) &&
-		ldns-signzone -o $ZONE rev.zone "$k" && cp "$k.ds" anchors/) || return 1
+		ldns-signzone -o $ZONE rev.zone "$k" && cp "$k.ds" anchors/ &&
+		if [ "$v" = expired ]; then
+			ldns-signzone -i 20190101000000 -e 20200101000000 -f old.signed -o $ZONE \
+				rev.zone "$k"
+		fi) || return 1
+	brrsig='$1 == "2.0.0.10.in-addr.arpa." && $4 == "RRSIG" && $5 == "IPSECKEY"'
+	if [ "$v" = expired ]; then
+		{ awk "!($brrsig)" "$Z/$v/rev.zone.signed"; awk "$brrsig" "$Z/$v/old.signed"; } \
+			>"$Z/$v/bad" && mv "$Z/$v/bad" "$Z/$v/rev.zone.signed"
+		awk "$brrsig"' { n++; if ($9 !~ /^2020/) bad = 1 } END { exit !(n == 1 && !bad) }' \
+			"$Z/$v/rev.zone.signed" || return 1
+	fi
+	if [ "$v" = unsigned ]; then
+		grep -q '^2\.0\.0\.10\.in-addr\.arpa\..*[[:space:]]NS[[:space:]]' "$Z/$v/rev.zone.signed" &&
+			! grep -q '^2\.0\.0\.10\.in-addr\.arpa\..*[[:space:]]DS[[:space:]]' \
+				"$Z/$v/rev.zone.signed" || return 1
+	fi
 	if [ "$v" = bogus ]; then
 		awk '$1 == "2.0.0.10.in-addr.arpa." && $4 == "RRSIG" && $5 == "IPSECKEY" {
 			s = $NF; c = substr(s, 20, 1); r = (c == "A") ? "B" : "A"
@@ -77,7 +117,7 @@ zone() {
 			return 1
 	fi
 }
-for v in good missing bogus; do
+for v in good missing bogus expired wrongkey unsigned; do
 	zone $v || skip "cannot sign the $v zone"
 done
 
@@ -118,6 +158,8 @@ zone:
 	name: $ZONE
 	zonefile: rev.zone.signed
 EOF
+	[ -f "$Z/$v/b.zone" ] &&
+		printf 'zone:\n\tname: 2.0.0.10.in-addr.arpa\n\tzonefile: b.zone\n' >>"$Z/$v/nsd.conf"
 	ip netns exec "$D" nsd -d -c "$Z/$v/nsd.conf" >"$Z/$v/nsd.out" 2>&1 &
 	T_PIDS="$T_PIDS $!"
 	for n in a b; do
@@ -195,19 +237,34 @@ else
 	esac
 fi
 
-# ---- broken zones: A's why gives the DNS reason ----
-# expect_why VARIANT SUBSTRING
+# ---- broken zones: A's failure shunt, and A's why gives the case's own reason ----
+# expect_why VARIANT SUBSTRING [dns]: dns = the reason is the lookup's ("DNSSEC: ...")
 expect_why() {
-	v=$1 want=$2
+	v=$1 want=$2 dns=$3
 	start_all "$v" || { fail "cannot set up the $v zone's network"; return; }
 	ip netns exec "$A" ping -c 1 -W 1 10.0.0.2 >/dev/null 2>&1
 	wait_for 15 grep -q "OE attempt failed" "$LOGA" || fail "$v: A's attempt did not end"
+	# the group's failure shunt (private: failureshunt=drop), with the reason
+	wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL_A' shuntstatus | grep -qF -- '-> 10.0.0.2/32 => %drop' && ! '$MESHCTL' --ctlsocket '$CTL_A' shuntstatus | grep -F -- '-> 10.0.0.2/32' | grep -q oe-negotiating" ||
+		fail "$v: no failure shunt for 10.0.0.2 on A"
+	SJ_A=$("$MESHCTL" --ctlsocket "$CTL_A" --json shuntstatus)
+	assert_contains "$v: A's failure shunt is the private group's %drop" \
+		'"remote":"10.0.0.2/32","protocol":0,"local_port":0,"remote_port":0,"action":"drop","kind":"failure","group":"private","reason":"' \
+		"$SJ_A"
+	SH_A=$("$MESHCTL" --ctlsocket "$CTL_A" shuntstatus | grep -F -- '-> 10.0.0.2/32 => %drop')
+	echo "# shuntstatus: $SH_A"
+	assert_contains "$v: A's shuntstatus gives the reason" "$want" "$SH_A"
 	WHY_A=$("$MESHCTL" --ctlsocket "$CTL_A" why 10.0.0.2)
-	echo "$WHY_A" | sed -n 's/^  last failure: /# /p'
-	assert_contains "$v: A's why gives the DNS reason" "$want" "$WHY_A"
-	case "$WHY_A" in *"DNSSEC: "*) ok "$v: the reason is DNSSEC's" ;;
-	*) fail "$v: why: $WHY_A" ;; esac
+	echo "$WHY_A" | sed -n 's/^  last failure: /# why: /p'
+	assert_contains "$v: A's why gives the reason" "$want" "$WHY_A"
+	if [ "$dns" = dns ]; then
+		case "$WHY_A" in *"DNSSEC: "*) ok "$v: the reason is DNSSEC's" ;;
+		*) fail "$v: why: $WHY_A" ;; esac
+	fi
 }
-expect_why missing "NODATA, denial validated"
-expect_why bogus "bogus: answer: Bogus DNSSEC signature"
+expect_why missing "NODATA, denial validated" dns
+expect_why bogus "bogus: answer: Bogus DNSSEC signature" dns
+expect_why expired "IPSECKEY: bogus: answer: DNSSEC signature has expired" dns
+expect_why wrongkey "AUTH signature does not match the DNSSEC key of 2.0.0.10.in-addr.arpa."
+expect_why unsigned "insecure: zone 2.0.0.10.in-addr.arpa. is unsigned" dns
 finish
