@@ -17,11 +17,11 @@
 #     fails with "kernel has no ESP" (B's why/shuntstatus);
 #   kernel with ESP (tests/vm/run): trafficstatus on A shows B's IP ID and the key source.
 # Broken zones, each with its own daemons: B's record missing (NODATA), B's record's RRSIG
-# corrupted (bogus), the zone signed with an RRSIG validity that ended in 2020 (expired),
-# B's record holding another key (wrongkey: the lookup is secure, B's AUTH does not verify
-# with it), the zone unsigned under a signed parent that delegates it without a DS
-# (unsigned): A's attempt ends in the group's failure shunt (shuntstatus: %drop, private)
-# and A's `why` gives the case's own reason.
+# corrupted (bogus), B's RRSIG with a validity that ended in 2020 (expired), B's record
+# holding another key (wrongkey: the lookup is secure, B's AUTH does not verify with it),
+# B's name delegated without a DS to an unsigned zone (unsigned): A's attempt ends in the
+# group's failure shunt (shuntstatus: %drop, private) and A's `why` gives the case's own
+# reason. Only B's name is broken, or B would refuse A first (AUTHENTICATION_FAILED).
 . "$(dirname "$0")/lib.sh"
 require_root
 require_cmd ping openssl nsd ldns-keygen ldns-signzone
