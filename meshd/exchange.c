@@ -144,9 +144,32 @@ static void die(struct ike *ike, struct ike_sa *sa, const char *why, const char 
 	bury(ike, sa, true);
 }
 
+/* An initiator whose IKE_AUTH went unanswered may face a responder that did answer and
+ * installed its Child SA (the answer was lost, or came too late). Tell it once, without
+ * waiting, that the IKE SA is gone (INFORMATIONAL D(IKE)), so no one-sided SA stays up
+ * while we hold a failure shunt. A responder that never got our request drops it. */
+static void tell_delete_once(struct ike *ike, struct ike_sa *sa)
+{
+	struct msg_out m;
+	struct buf out = { 0 };
+	struct ike_delete del = { .proto = IKE_PROTO_IKE };
+	int r = msg_start(sa, &m, IKE_XCHG_INFORMATIONAL, false, sa->msgid_next, true);
+	if (r == 0)
+		r = ike_emit_delete(&m.e, &del);
+	if (r < 0 || msg_seal(sa, &m, &out) < 0) {
+		msg_abort(&m);
+		buf_free(&out);
+		return;
+	}
+	msg_send_raw(ike, &sa->local, sa->lport, &sa->peer, sa->rport, out.p, out.len);
+	buf_free(&out);
+}
+
 void exchange_timeout(struct ike *ike, struct ike_sa *sa, const char *why)
 {
 	sa_log(ike, sa, LOG_LVL_INFO, "%s", why);
+	if (sa->initiator && sa->req_xchg == IKE_XCHG_AUTH)
+		tell_delete_once(ike, sa);
 	die(ike, sa, why, "retransmit timeout");
 }
 

@@ -157,6 +157,45 @@ START_TEST(retransmit_then_timeout)
 }
 END_TEST
 
+/* ---- IKE_AUTH answered, but the answer is lost ----
+ *   HDR, SAi1, KEi, Ni -->  <-- HDR, SAr1, KEr, Nr
+ *   HDR, SK {IDi, AUTH, SAi2, TSi, TSr} -->      (B establishes its Child SA)
+ *                         X-- HDR, SK {IDr, AUTH, SAr2, TSi, TSr}   (lost, and every resend)
+ *   ... 10 s: HDR, SK {D(IKE)} -->               (once) B removes its one-sided SAs */
+static bool is_queued_from(struct net *net, int sender)
+{
+	return net->nq && net->q[0].sender == sender;
+}
+
+START_TEST(auth_answer_lost_tells_responder)
+{
+	struct net *net = net_new(NULL, NULL);
+	struct meshd_ctx *A = net->node[0].ctx, *B = net->node[1].ctx;
+	acquire(A, "10.0.1.1", "10.0.2.2", 17, 0);
+	ck_assert_uint_eq(pump_one(net), 1);          /* IKE_SA_INIT request */
+	ck_assert_uint_eq(pump_one(net), 1);          /* IKE_SA_INIT response */
+	ck_assert_uint_eq(pump_one(net), 1);          /* IKE_AUTH request: B establishes */
+	ck_assert_uint_eq(kmock_sa_count(&B->kern), 2);
+	ck_assert(is_queued_from(net, 1));
+	flush(net);                                   /* B's answer is lost */
+	net->drop_all = true;                         /* and so is every resend */
+	for (int i = 0; i < 9990; i++)
+		advance(net, 1);
+	flush(net);
+	net->drop_all = false;
+	advance(net, 20);                             /* A gives up: one D(IKE) */
+	const struct shunt *sh = shunt_find(A->shunts, &net->node[0].addr, &net->node[1].addr);
+	ck_assert_ptr_nonnull(sh);
+	ck_assert_str_eq(sh->reason, "no response to IKE_AUTH after 10 s");
+	ck_assert_uint_eq(pump(net), 2);              /* D(IKE) and B's answer, ignored by A */
+	ck_assert_uint_eq(kmock_sa_count(&B->kern), 0);
+	ck_assert_uint_eq(counts(net, 1).child_total, 0);
+	advance(net, 30000);
+	ck_assert_uint_eq(net->nq, 0);                /* not retransmitted */
+	net_free(net);
+}
+END_TEST
+
 /* ---- INVALID_KE_PAYLOAD both ways ----
  *   HDR, SAi1, KEi(X25519), Ni -->
  *                          <-- HDR, N(INVALID_KE_PAYLOAD, ECP_256)
@@ -491,6 +530,7 @@ static Suite *exchange_suite(void)
 	tcase_add_test(tc, oe_null_transport);
 	tcase_add_test(tc, oe_null_tunnel);
 	tcase_add_test(tc, retransmit_then_timeout);
+	tcase_add_test(tc, auth_answer_lost_tells_responder);
 	tcase_add_test(tc, invalid_ke_retry);
 	tcase_add_test(tc, no_proposal_chosen);
 	tcase_add_test(tc, ts_narrowed_to_port_entry);

@@ -191,6 +191,19 @@ size_t pump(struct net *net)
 	return n;
 }
 
+/* Deliver only the first queued datagram; returns 1, or 0 when the queue is empty. */
+size_t pump_one(struct net *net)
+{
+	if (!net->nq)
+		return 0;
+	struct pkt k = net->q[0];
+	memmove(&net->q[0], &net->q[1], (net->nq - 1) * sizeof(net->q[0]));
+	net->nq--;
+	deliver(net, &k);
+	free(k.p);
+	return 1;
+}
+
 /* Drop what is queued without delivering it. */
 void flush(struct net *net)
 {

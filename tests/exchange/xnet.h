@@ -81,6 +81,7 @@ int node_of(struct net *net, const struct addr *a);
 void deliver(struct net *net, const struct pkt *k);
 /* Deliver queued datagrams until none is left; returns how many. */
 size_t pump(struct net *net);
+size_t pump_one(struct net *net);
 /* Drop what is queued without delivering it. */
 void flush(struct net *net);
 /* Move the virtual clock and run due timers. */
