@@ -182,6 +182,13 @@ assert_contains "why gives the reason" "failure shunt %drop" "$WHY"
 assert_contains "why gives the reason (text)" "$REASON" "$WHY"
 assert_contains "shunt policy in the kernel" "out 10.0.0.1/32 10.30.1.9/32 any 0 0 block" "$(pol_dump "$A")"
 
+# a UDP datagram (not only ICMP) to a private address raises the ACQUIRE too
+if command -v nc >/dev/null; then
+	ip netns exec "$A" sh -c 'echo probe | nc -u -w1 10.30.1.11 9' >/dev/null 2>&1
+	wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q '10.30.1.11/32 => %drop'" &&
+		ok "a UDP datagram to a private address starts a negotiation" || fail "no shunt after a UDP datagram to 10.30.1.11"
+fi
+
 # a private /32 inside a clear /24, IPv6 private, and private-or-clear, all at once
 pingA 10.20.1.5
 pingA -6 2001:db8:30::9
