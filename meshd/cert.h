@@ -102,6 +102,10 @@ int cert_initnss(const char *nssdir, struct log *log);
  * in it gets trust CT,,; the key certificate keeps its friendly name (nickname).
  * Idempotent: importing the same file twice changes nothing. */
 int cert_import_p12(const char *nssdir, const char *file, const char *pw, struct log *log);
+/* In the NSS database this process has open (tests and benchmarks that change a running
+ * node's identity): add a DER certificate under a nickname, or remove one. 0 or -errno. */
+int cert_db_add_der(const uint8_t *der, size_t len, const char *nick);
+int cert_db_del(const char *nick);
 /* Print every certificate: nickname, subject, issuer, serial, expiry, trust. */
 int cert_list(const char *nssdir, FILE *out, bool json);
 

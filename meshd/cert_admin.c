@@ -463,3 +463,30 @@ int cert_list(const char *nssdir, FILE *out, bool json)
 	cert_admin_close(ctx, slot);
 	return 0;
 }
+
+int cert_db_add_der(const uint8_t *der, size_t len, const char *nick)
+{
+	if (!NSS_IsInitialized())
+		return -ENODEV;
+	if (len > UINT_MAX)
+		return -EINVAL;
+	PK11SlotInfo *slot = PK11_GetInternalKeySlot();
+	if (!slot)
+		return -EIO;
+	SECItem item = { siDERCertBuffer, (unsigned char *)der, (unsigned)len };
+	SECStatus rv = PK11_ImportDERCert(slot, &item, CK_INVALID_HANDLE, (char *)nick, PR_FALSE);
+	PK11_FreeSlot(slot);
+	return rv == SECSuccess ? 0 : -EIO;
+}
+
+int cert_db_del(const char *nick)
+{
+	if (!NSS_IsInitialized())
+		return -ENODEV;
+	CERTCertificate *c = CERT_FindCertByNickname(CERT_GetDefaultCertDB(), nick);
+	if (!c)
+		return -ENOENT;
+	SECStatus rv = SEC_DeletePermCertificate(c);
+	CERT_DestroyCertificate(c);
+	return rv == SECSuccess ? 0 : -EIO;
+}

@@ -46,6 +46,16 @@ struct ike_certs {
 
 static const char key_pad[] = "Key Pad for IKEv2";
 
+struct cert_store *ike_certs_store(const struct meshd_ctx *ctx, size_t i, const char **nick)
+{
+	const struct ike_certs *c = ctx->certs;
+	if (!c || i >= c->n)
+		return NULL;
+	if (nick)
+		*nick = c->st[i].nick;
+	return c->st[i].s;
+}
+
 static bool wants_certs(const struct conf_conn *cc)
 {
 	return (cc->authby & (AUTHBY_RSASIG | AUTHBY_ECDSA)) && !(cc->authby & AUTHBY_NEVER) &&

@@ -41,6 +41,9 @@ struct xctx;
  * missing is logged (when a group needs it) and remembered as the reason. Returns 0 or
  * -ENOMEM. */
 int ike_certs_open(struct meshd_ctx *ctx);
+/* The i-th certificate store the daemon opened (one per leftcert= nickname) and its
+ * nickname, or NULL past the last (tests and benchmarks). */
+struct cert_store *ike_certs_store(const struct meshd_ctx *ctx, size_t i, const char **nick);
 void ike_certs_close(struct meshd_ctx *ctx);
 /* `meshctl reload`: reload renewed certificates under the same nicknames, open those of
  * groups that are new. */

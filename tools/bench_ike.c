@@ -32,7 +32,7 @@
  * the end of the cold pass.
  *
  * The initiator swaps its certificate by reloading its store under nickname nI; the store
- * is private to ike_auth.c, so its layout is mirrored here (checked at start). */
+ * comes from ike_certs_store() (checked at start). */
 #include "config.h"
 
 #include <errno.h>
@@ -43,36 +43,18 @@
 #include <string.h>
 #include <time.h>
 
-#include <nss.h>
-#include <nss/cert.h>  /* not meshd/cert.h, which -I finds first */
-#include <certdb.h>
-#include <pk11pub.h>
 
 #include "buf.h"
 #include "cert.h"
 #include "ctx.h"
 #include "ike.h"
+#include "ike_auth.h"
 #include "kernel.h"
 #include "log.h"
 #include "oe.h"
 #include "policy.h"
 #include "unit.h"
 #include "xnet.h"
-
-/* ---- the mirror of ike_auth.c's certificate stores ---- */
-struct mirror_store {
-	char nick[64];
-	struct cert_store *s;
-	char missing[400];
-};
-struct mirror_certs {
-	struct crypto *crypto;
-	char nssdir[256];
-	bool have_db;
-	struct mirror_store st[8];
-	size_t n;
-	struct buf certreq;
-};
 
 #define RESP 1
 #define INIT 0
@@ -272,7 +254,6 @@ static void bench_acquire(struct meshd_ctx *ctx, const char *src, const char *ds
 }
 
 static const char *certdir;
-static PK11SlotInfo *slot;
 static struct cert_store *init_store(void);
 
 /* Give the initiator certificate prefix+i: import its DER under that nickname (i > 0),
@@ -291,36 +272,31 @@ static void swap_cert(const char *prefix, size_t i)
 			die("%s: %s", f, strerror(errno));
 		size_t len = fread(der, 1, sizeof(der), fp);
 		fclose(fp);
-		SECItem item = { siDERCertBuffer, der, (unsigned)len };
-		if (PK11_ImportDERCert(slot, &item, CK_INVALID_HANDLE, nick, PR_FALSE) != SECSuccess)
-			die("import %s: NSS error %d", f, PORT_GetError());
+		if (cert_db_add_der(der, len, nick) != 0)
+			die("import %s into the NSS database failed", f);
 	}
 	if (cert_reload(init_store(), nick) != 0)
 		die("no certificate %s in the NSS database", nick);
 	if (prev[0] && strcmp(prev, nick) != 0 && strcmp(prev + strlen(prefix), "0") != 0) {
-		CERTCertificate *c = CERT_FindCertByNickname(CERT_GetDefaultCertDB(), prev);
-		if (c) {
-			SEC_DeletePermCertificate(c);
-			CERT_DestroyCertificate(c);
-		}
+		(void)cert_db_del(prev);
 	}
 	snprintf(prev, sizeof(prev), "%s", nick);
 }
 
 static struct cert_store *init_store(void)
 {
-	struct mirror_certs *mc = (struct mirror_certs *)net->node[INIT].ctx->certs;
-	return mc->st[0].s;
+	return ike_certs_store(net->node[INIT].ctx, 0, NULL);
 }
 
-static void check_mirror(const char *nick0)
+static void check_initiator_store(const char *nick0)
 {
-	struct mirror_certs *mc = (struct mirror_certs *)net->node[INIT].ctx->certs;
+	const char *nick = NULL;
+	struct cert_store *st = ike_certs_store(net->node[INIT].ctx, 0, &nick);
 	char want[64];
 	snprintf(want, sizeof(want), "CN=%s", nick0);
-	if (!mc || mc->n != 1 || strcmp(mc->st[0].nick, nick0) != 0 || !mc->st[0].s ||
-	    !strstr(cert_self(mc->st[0].s)->subject, want))
-		die("ike_auth.c's struct ike_certs no longer matches the mirror in bench_ike.c");
+	if (!st || ike_certs_store(net->node[INIT].ctx, 1, NULL) || strcmp(nick, nick0) != 0 ||
+	    !strstr(cert_self(st)->subject, want))
+		die("the initiator's certificate store is not %s alone", nick0);
 }
 
 static void quiet_logs(int i)
@@ -425,8 +401,7 @@ static int run(const char *kase, const char *nssdir, size_t n)
 	quiet_logs(INIT);
 	quiet_logs(RESP);
 	if (prefix) {
-		check_mirror(nick0);
-		slot = PK11_GetInternalKeySlot();
+		check_initiator_store(nick0);
 	}
 	ike_set_send(net->node[INIT].ctx->ike, send_hook, NULL);
 	ike_set_send(net->node[RESP].ctx->ike, send_hook, NULL);
@@ -443,8 +418,7 @@ static int run(const char *kase, const char *nssdir, size_t n)
 	struct result warm = pass(n, prefix);
 	print(kase, prefix ? "warm" : "again", &warm);
 	if (prefix) {
-		struct mirror_certs *mc = (struct mirror_certs *)net->node[RESP].ctx->certs;
-		cert_get_stats(mc->st[0].s, &cs);
+		cert_get_stats(ike_certs_store(net->node[RESP].ctx, 0, NULL), &cs);
 	}
 	printf("%-6s heap  n=%-5zu responder engine %.0f B per established peer (IKE SA + "
 	       "Child SA), mock kernel %.0f B per peer not counted; mock kernel CPU %.1f us per "
@@ -456,8 +430,6 @@ static int run(const char *kase, const char *nssdir, size_t n)
 		       kase, (unsigned long long)cs.verify_cold,
 		       (unsigned long long)cs.verify_cached, (unsigned long long)cs.verify_failed);
 	teardown();
-	if (slot)
-		PK11_FreeSlot(slot);
 	return 0;
 }
 
