@@ -461,16 +461,15 @@ void cert_get_stats(const struct cert_store *s, struct cert_stats *out)
 
 /* ---- signing ---- */
 
+/* The crypto module's hashing; *out_len gets the digest length. */
 static int hash_data(uint16_t hash, const uint8_t *data, size_t len, uint8_t *out,
 		     size_t *out_len)
 {
-	SECOidTag oid = cert_hash_oid(hash, out_len);
-
-	if (oid == SEC_OID_UNKNOWN)
-		return -ENOTSUP;
-	if (len > INT32_MAX || (data == NULL && len > 0))
+	struct crypto_iov in = CRYPTO_IOV(data, len);
+	if (data == NULL && len > 0)
 		return -EINVAL;
-	return PK11_HashBuf(oid, out, data, (PRInt32)len) == SECSuccess ? 0 : -EIO;
+	*out_len = crypto_hash_len(hash);
+	return *out_len ? crypto_hash(hash, &in, 1, out) : -ENOTSUP;
 }
 
 /* RFC 7427 signature with a private key (the node certificate's or a raw host key's):

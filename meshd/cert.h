@@ -157,8 +157,7 @@ const uint8_t *cert_alg_blob(enum cert_sig_scheme scheme, uint16_t hash, size_t 
 /* Parse a peer's AlgorithmIdentifier. 0, -EINVAL (malformed DER), -ENOTSUP (well-formed but
  * an algorithm or parameter we do not accept). */
 int cert_alg_parse(const uint8_t *der, size_t len, struct cert_alg *out);
-/* NSS mapping for CRYPTO_HASH_* ids: digest length, hash OID, PKCS#11 hash and MGF. */
-SECOidTag cert_hash_oid(uint16_t hash, size_t *len);
+/* NSS mapping for CRYPTO_HASH_* ids: PKCS#11 hash and MGF (hashing itself is crypto_hash). */
 CK_MECHANISM_TYPE cert_hash_mech(uint16_t hash);
 CK_RSA_PKCS_MGF_TYPE cert_hash_mgf(uint16_t hash);
 

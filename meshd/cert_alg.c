@@ -82,26 +82,6 @@ const uint8_t *cert_alg_blob(enum cert_sig_scheme scheme, uint16_t hash, size_t 
 
 /* ---- hashes ---- */
 
-SECOidTag cert_hash_oid(uint16_t hash, size_t *len)
-{
-	switch (hash) {
-	case CRYPTO_HASH_SHA1:
-		*len = 20;
-		return SEC_OID_SHA1;
-	case CRYPTO_HASH_SHA2_256:
-		*len = 32;
-		return SEC_OID_SHA256;
-	case CRYPTO_HASH_SHA2_384:
-		*len = 48;
-		return SEC_OID_SHA384;
-	case CRYPTO_HASH_SHA2_512:
-		*len = 64;
-		return SEC_OID_SHA512;
-	}
-	*len = 0;
-	return SEC_OID_UNKNOWN;
-}
-
 CK_MECHANISM_TYPE cert_hash_mech(uint16_t hash)
 {
 	switch (hash) {
