@@ -467,29 +467,43 @@ static int cmd_reload(struct meshd_ctx *ctx, bool json, FILE *out)
 		json_kv_u64(out, &f, "removed", r.removed);
 		json_kv_u64(out, &f, "changed", r.changed);
 		json_kv_u64(out, &f, "unchanged", r.unchanged);
+		json_kv_u64(out, &f, "sas_deleted", r.sas_deleted);
+		json_kv_u64(out, &f, "kernel_policies_added", r.policies_put);
+		json_kv_u64(out, &f, "kernel_policies_removed", r.policies_del);
 		json_kv_u64(out, &f, "kernel_refused", r.kernel_failed);
 		json_kv_u64(out, &f, "shunts_dropped", r.shunts_dropped);
-		json_kv_u64(out, &f, "sas_deleted", r.sas_deleted);
 		json_kv_u64(out, &f, "config_errors", r.conf_errors);
 		json_kv_u64(out, &f, "config_warnings", r.conf_warnings);
+		json_kv_str(out, &f, "error", r.ok ? NULL : r.error_text);
 		fputs("}\n", out);
 	} else if (r.ok) {
-		fprintf(out, "reloaded: %zu added, %zu removed, %zu changed, %zu unchanged",
-			r.added, r.removed, r.changed, r.unchanged);
+		fprintf(out, "reloaded: %zu added, %zu removed, %zu changed, %zu unchanged entries; "
+			"%zu SAs torn down; kernel: +%zu -%zu policies", r.added, r.removed,
+			r.changed, r.unchanged, r.sas_deleted, r.policies_put, r.policies_del);
 		if (r.kernel_failed)
 			fprintf(out, "; %zu kernel policies refused (see the log)", r.kernel_failed);
 		if (r.shunts_dropped)
 			fprintf(out, "; %zu shunts dropped", r.shunts_dropped);
-		if (r.sas_deleted)
-			fprintf(out, "; %zu IKE SAs of removed entries deleted", r.sas_deleted);
 		if (r.conf_warnings)
 			fprintf(out, "; %u warnings (see the log)", r.conf_warnings);
 		fputc('\n', out);
 	} else {
-		fprintf(out, "reload refused: %u errors in the configuration (see the log or run "
-			"meshctl check); the running configuration is unchanged\n", r.conf_errors);
+		fprintf(out, "%sreload refused: %u errors in the configuration; the running "
+			"configuration is unchanged\n", r.error_text, r.conf_errors);
 	}
 	return r.ok ? (r.kernel_failed ? 1 : 0) : 1;
+}
+
+/* shutdown [--flush]: stop as SIGTERM does (the kernel stays failing closed for the next
+ * start), or with --flush remove everything meshd installed (uninstalling, disabling). */
+static int cmd_shutdown(struct meshd_ctx *ctx, bool flush, FILE *out)
+{
+	ctx->flush_on_stop = flush;
+	loop_stop(ctx->loop);
+	fprintf(out, flush ? "meshd stopping; removing all its kernel policies, SAs and the nft "
+		"table\n" : "meshd stopping; private destinations stay blocked until it starts "
+		"again (shutdown --flush removes everything)\n");
+	return 0;
 }
 
 int ctl_execute(struct meshd_ctx *ctx, int argc, char **argv, FILE *out)
@@ -522,6 +536,8 @@ int ctl_execute(struct meshd_ctx *ctx, int argc, char **argv, FILE *out)
 		return cmd_why(ctx, args[1], json, out);
 	if (strcmp(cmd, "reload") == 0 && n == 1)
 		return cmd_reload(ctx, json, out);
+	if (strcmp(cmd, "shutdown") == 0 && (n == 1 || (n == 2 && strcmp(args[1], "--flush") == 0)))
+		return cmd_shutdown(ctx, n == 2, out);
 	if (strcmp(cmd, "ping") == 0 && n == 1) {
 		fprintf(out, "pong\n");
 		return 0;
@@ -599,6 +615,26 @@ static int mkdir_parent(const char *path)
 	return 0;
 }
 
+int ctl_in_use(struct meshd_ctx *ctx)
+{
+	const char *path = ctl_path(ctx);
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return 0;                 /* ctl_open says why */
+	strcpy(sun.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (r == 0) {
+		log_err(&ctx->log, "another meshd answers on %s; use --ctlsocket for a second one",
+			path);
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
 int ctl_open(struct meshd_ctx *ctx)
 {
 	const char *path = ctl_path(ctx);
@@ -613,19 +649,11 @@ int ctl_open(struct meshd_ctx *ctx)
 		log_err(&ctx->log, "cannot create the directory of %s: %s", path, strerror(-r));
 		return r;
 	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
 	/* a live daemon on the same path must not be hijacked; a stale socket is replaced */
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		log_err(&ctx->log, "another meshd answers on %s; use --ctlsocket for a second one",
-			path);
-		close(fd);
-		return -EADDRINUSE;
-	}
-	close(fd);
+	if ((r = ctl_in_use(ctx)) < 0)
+		return r;
 	unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	mode_t old = umask(0077);

@@ -65,6 +65,7 @@ struct meshd_ctx {
 	uint64_t shunt_timer;
 	time_t started;
 	struct meshd_stats stats;
+	bool flush_on_stop;          /* meshctl shutdown --flush: daemon_stop removes everything */
 	/* counts of kernel policies meshd has installed for the group entries */
 	size_t n_kpolicies;
 };

@@ -80,9 +80,39 @@ static void shunt_sweep_timer(void *arg)
 					  shunt_sweep_timer, ctx);
 }
 
-static struct conf *load_conf(struct meshd_ctx *ctx, unsigned *errs, unsigned *warns)
+/* Logs each config message and keeps the errors' text for meshctl reload's answer. */
+struct diag_keep {
+	struct log *log;
+	char *buf;
+	size_t cap;
+};
+
+static void diag_log_keep(struct diag *d, enum diag_sev sev, const char *file, unsigned line,
+			  const char *msg)
 {
-	struct diag d = { .fn = diag_to_log, .arg = &ctx->log };
+	struct diag_keep *k = d->arg;
+	struct diag inner = { .arg = k->log };
+	diag_to_log(&inner, sev, file, line, msg);
+	if (sev != DIAG_ERR || !k->buf)
+		return;
+	size_t len = strlen(k->buf);
+	if (len + 1 >= k->cap)
+		return;
+	if (file && line)
+		snprintf(k->buf + len, k->cap - len, "%s:%u: %s\n", file, line, msg);
+	else if (file)
+		snprintf(k->buf + len, k->cap - len, "%s: %s\n", file, msg);
+	else
+		snprintf(k->buf + len, k->cap - len, "%s\n", msg);
+}
+
+static struct conf *load_conf(struct meshd_ctx *ctx, unsigned *errs, unsigned *warns,
+			      char *err_text, size_t err_cap)
+{
+	struct diag_keep keep = { .log = &ctx->log, .buf = err_text, .cap = err_cap };
+	struct diag d = { .fn = diag_log_keep, .arg = &keep };
+	if (err_text && err_cap)
+		err_text[0] = '\0';
 	struct conf *c;
 	if (access(ctx->opts.config, F_OK) != 0 && errno == ENOENT) {
 		log_warn(&ctx->log, "%s does not exist; running with defaults and no groups",
@@ -171,7 +201,7 @@ int daemon_start(struct meshd_ctx *ctx, const struct meshd_opts *opts)
 	ctx->next_reqid = 1;
 	if (!(ctx->loop = loop_new()))
 		return -ENOMEM;
-	ctx->conf = load_conf(ctx, NULL, NULL);
+	ctx->conf = load_conf(ctx, NULL, NULL, NULL, 0);
 	if (!ctx->conf) {
 		log_err(&ctx->log, "%s has errors; not starting", ctx->opts.config);
 		return -EINVAL;
@@ -183,6 +213,10 @@ int daemon_start(struct meshd_ctx *ctx, const struct meshd_opts *opts)
 	policy_assign_reqids(ctx->pol, NULL, &ctx->next_reqid);
 	log_groups(ctx);
 
+	/* a second meshd on the same control socket must not touch the running one's kernel
+	 * state (its stale sweep would remove the running daemon's shunts and SA policies) */
+	if ((r = ctl_in_use(ctx)) < 0)
+		return r;
 	ctx->kern.log = &ctx->log;
 	if (!ctx->kern.ops) {
 		if ((r = xfrm_open(&ctx->kern)) < 0) {
@@ -205,8 +239,9 @@ int daemon_start(struct meshd_ctx *ctx, const struct meshd_opts *opts)
 	ctx->stats.kernel_errors += res.failed;
 	log_info(&ctx->log, "installed %zu kernel policies for %zu group entries%s",
 		 ctx->n_kpolicies, ctx->pol->n_entries, res.failed ? " (some refused, see above)" : "");
-	/* a crashed predecessor's leftovers go only now, after the new state is in place, so
-	 * its block and trap policies cover the peers until ours do */
+	/* a predecessor's leftovers (a stopped meshd's blocks, a crashed one's shunts and SA
+	 * policies) go only now, after the new state is in place: the same selectors were
+	 * replaced in place, so its block and trap policies cover the peers until ours do */
 	size_t stale = 0;
 	r = kernel_remove_stale(&ctx->kern, ctx->pol, &ctx->log, &stale);
 	if (r < 0)
@@ -314,7 +349,8 @@ void daemon_reload(struct meshd_ctx *ctx, struct reload_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	ctx->stats.reloads++;
-	struct conf *c = load_conf(ctx, &res->conf_errors, &res->conf_warnings);
+	struct conf *c = load_conf(ctx, &res->conf_errors, &res->conf_warnings, res->error_text,
+				   sizeof(res->error_text));
 	if (!c) {
 		ctx->stats.reload_errors++;
 		log_err(&ctx->log, "reload: %s has errors; keeping the running configuration",
@@ -349,17 +385,51 @@ void daemon_reload(struct meshd_ctx *ctx, struct reload_result *res)
 	res->changed = kr.changed;
 	res->unchanged = p->n_entries - kr.added - kr.changed;
 	res->kernel_failed = kr.failed;
+	res->policies_put = kr.policies_put;
+	res->policies_del = kr.policies_del;
 	ctx->stats.kernel_errors += kr.failed;
 	res->shunts_dropped = shunts_filter(ctx->shunts, shunt_still_valid, ctx);
 	res->sas_deleted = drop_sas_of_removed_entries(ctx);
 	log_info(&ctx->log, "reloaded: %zu added, %zu removed, %zu changed, %zu unchanged entries"
-		 "%s", res->added, res->removed, res->changed, res->unchanged,
-		 kr.failed ? " (some kernel policies refused, see above)" : "");
+		 "; %zu SAs torn down; kernel: +%zu -%zu policies%s", res->added, res->removed,
+		 res->changed, res->unchanged, res->sas_deleted, res->policies_put,
+		 res->policies_del, kr.failed ? " (some refused, see above)" : "");
+}
+
+/* A stop that is not a flush leaves the kernel failing closed until the next meshd owns
+ * it (DESIGN.md 2.5: a restart of `private` must not leak cleartext): see kernel_stop_set.
+ * The traps become block/pass before the SAs go, so traffic in between raises no ACQUIRE
+ * (whose larval state would hold back the next daemon's negotiation for 30 s); the nft
+ * inbound table stays too, and the next start replaces both in place. */
+static void keep_kernel_state(struct meshd_ctx *ctx)
+{
+	size_t kept = 0;
+	int r = kernel_stop_set(&ctx->kern, ctx->pol, &ctx->log, &kept);
+	if (r < 0)
+		log_err(&ctx->log, "converting the traps for the stop: %s", strerror(-r));
+	log_info(&ctx->log, "stopping: %zu kernel policies stay (private blocked, "
+		 "private-or-clear clear) until meshd starts again; meshd --flush removes them",
+		 kept);
+}
+
+static void flush_kernel_state(struct meshd_ctx *ctx)
+{
+	size_t n = 0;
+	int r = kernel_remove_set(&ctx->kern, ctx->pol, &ctx->log);
+	if (r < 0)
+		log_err(&ctx->log, "removing meshd's kernel policies: %s", strerror(-r));
+	r = kernel_flush_band(&ctx->kern, &ctx->log, &n);
+	if (r < 0)
+		log_err(&ctx->log, "removing leftover policies in meshd's band: %s", strerror(-r));
+	log_info(&ctx->log, "flush: meshd's kernel policies removed");
 }
 
 void daemon_stop(struct meshd_ctx *ctx)
 {
+	bool flush = ctx->flush_on_stop;
 	ctl_close(ctx);
+	if (ctx->kern_open && ctx->pol && !flush)
+		keep_kernel_state(ctx);
 	ike_free(ctx->ike);          /* Child SAs leave the kernel before the sockets close */
 	ctx->ike = NULL;
 	ike_certs_close(ctx);
@@ -369,13 +439,10 @@ void daemon_stop(struct meshd_ctx *ctx)
 		shunts_free(ctx->shunts);
 		ctx->shunts = NULL;
 	}
-	if (ctx->kern_open && ctx->pol) {
-		int r = kernel_remove_set(&ctx->kern, ctx->pol, &ctx->log);
-		if (r < 0)
-			log_err(&ctx->log, "removing meshd's kernel policies: %s", strerror(-r));
-	}
+	if (ctx->kern_open && ctx->pol && flush)
+		flush_kernel_state(ctx);
 	if (ctx->nft) {
-		int r = nft_close(ctx->nft, true);
+		int r = nft_close(ctx->nft, flush);
 		if (r < 0)
 			log_err(&ctx->log, "removing the nftables table: %s", strerror(-r));
 		ctx->nft = NULL;
@@ -397,6 +464,48 @@ void daemon_stop(struct meshd_ctx *ctx)
 	ctx->signal_fd = -1;
 	loop_free(ctx->loop);
 	ctx->loop = NULL;
+}
+
+int daemon_flush(struct meshd_ctx *ctx, const struct meshd_opts *opts)
+{
+	ctx->opts = *opts;
+	if (!ctx->opts.config)
+		ctx->opts.config = CONF_DEFAULT_PATH;
+	ctx->conf = load_conf(ctx, NULL, NULL, NULL, 0);
+	if (!ctx->conf)
+		ctx->conf = conf_new_default();
+	if (!ctx->conf)
+		return -ENOMEM;
+	int r = ctl_in_use(ctx);
+	if (r < 0) {
+		conf_free(ctx->conf);
+		ctx->conf = NULL;
+		return r;
+	}
+	ctx->kern.log = &ctx->log;
+	if (!ctx->kern.ops && (r = xfrm_open(&ctx->kern)) < 0) {
+		log_err(&ctx->log, "cannot open the kernel's XFRM interface: %s", strerror(-r));
+		conf_free(ctx->conf);
+		ctx->conf = NULL;
+		return r;
+	}
+	size_t n = 0;
+	r = kernel_flush_band(&ctx->kern, &ctx->log, &n);
+	if (r < 0)
+		log_err(&ctx->log, "removing meshd's kernel policies: %s", strerror(-r));
+	else
+		log_info(&ctx->log, "flush: %zu kernel policies in meshd's band removed", n);
+	struct nft *nft = NULL;
+	int rn = ctx->opts.no_nft ? 0 : nft_open(&nft, &ctx->log, NULL);
+	if (rn == 0 && nft)
+		rn = nft_close(nft, true);
+	if (rn < 0 && rn != -ENOENT)
+		log_warn(&ctx->log, "removing the nftables table: %s", strerror(-rn));
+	if (ctx->kern.ops->close)
+		ctx->kern.ops->close(&ctx->kern);
+	conf_free(ctx->conf);
+	ctx->conf = NULL;
+	return r < 0 ? r : 0;
 }
 
 static void on_signal(int fd, uint32_t events, void *arg)

@@ -11,7 +11,9 @@ struct reload_result {
 	size_t kernel_failed;         /* kernel policies refused (logged) */
 	size_t shunts_dropped;        /* shunts whose peer's group changed */
 	size_t sas_deleted;           /* IKE SAs whose group entry was removed or changed */
+	size_t policies_put, policies_del;   /* kernel policies added/replaced, deleted */
 	unsigned conf_errors, conf_warnings;
+	char error_text[1024];        /* the config errors, "file:line: msg" a line (!ok) */
 };
 
 /* Start: load the config and group files, install the kernel state, open the sockets.
@@ -20,8 +22,14 @@ struct reload_result {
 int daemon_start(struct meshd_ctx *ctx, const struct meshd_opts *opts);
 /* Re-read config, groups and host addresses; apply only the difference. */
 void daemon_reload(struct meshd_ctx *ctx, struct reload_result *res);
-/* Remove everything meshd installed in the kernel, close everything, free ctx state. */
+/* Close everything and free ctx state. The SAs and shunts leave the kernel; the group
+ * entries' policies stay failing closed (private blocked, see kernel_stop_set) with the
+ * nft inbound table, for the next start to replace in place. With ctx->flush_on_stop
+ * (meshctl shutdown --flush) everything meshd installed is removed instead. */
 void daemon_stop(struct meshd_ctx *ctx);
+/* meshd --flush: with no meshd running (-EADDRINUSE if one answers on the control
+ * socket), remove every policy in meshd's priority band and the nft table. 0 or -errno. */
+int daemon_flush(struct meshd_ctx *ctx, const struct meshd_opts *opts);
 
 /* The host's addresses (getifaddrs); replaces *h. 0 or -errno. */
 int daemon_host_addrs(struct host_addrs *h);

@@ -229,6 +229,41 @@ int kernel_remove_set(struct kernel *k, const struct policy_set *s, struct log *
 	return r ? r : (failed ? -EIO : 0);
 }
 
+int kernel_stop_set(struct kernel *k, const struct policy_set *s, struct log *log,
+		    size_t *n_kept)
+{
+	struct batch b = { .set = s, .log = log };
+	int r = 0;
+	*n_kept = 0;
+	for (size_t i = 0; i < s->n_entries && r == 0; i++) {
+		struct kpolicy kp[3];
+		const struct pol_entry *e = &s->entries[i];
+		size_t n = kernel_entry_policies(s, e, kp);
+		*n_kept += n;
+		for (size_t j = 0; j < n && r == 0; j++) {
+			if (kp[j].act != KACT_TRAP)
+				continue;
+			kp[j].act = policy_group(s, e)->cls == GC_OE_DROP ? KACT_BLOCK : KACT_PASS;
+			kp[j].reqid = 0;
+			r = batch_push(&b, &kp[j], e);
+		}
+		if (b.n >= BATCH_FLUSH)
+			batch_flush(k, &b, false);
+	}
+	*n_kept += kernel_fixed_policies(s, (struct kpolicy[KERNEL_FIXED_MAX]){ 0 });
+	if (r == 0)
+		batch_flush(k, &b, false);
+	size_t failed = b.failed;
+	batch_fini(&b);
+	return r ? r : (failed ? -EIO : 0);
+}
+
+int kernel_flush_band(struct kernel *k, struct log *log, size_t *n_removed)
+{
+	struct policy_set none = { 0 };
+	return kernel_remove_stale(k, &none, log, n_removed);
+}
+
 struct diff_apply {
 	struct kernel *k;
 	struct batch put, del;
@@ -285,6 +320,8 @@ int kernel_apply_diff(struct kernel *k, const struct policy_set *old,
 		da.err = batch_push(&da.put, &nf[i], NULL);
 	for (size_t i = 0; i < non && !nnn && !da.err; i++)
 		da.err = batch_push(&da.del, &of[i], NULL);
+	res->policies_put = da.put.n;
+	res->policies_del = da.del.n;
 	if (!da.err) {
 		batch_flush(k, &da.put, false);
 		batch_flush(k, &da.del, true);

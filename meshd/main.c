@@ -20,6 +20,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: meshd [--config FILE] [--ctlsocket PATH] [--policies-dir DIR]\n"
 		"             [--nofork] [--stderrlog] [--debug]\n"
+		"       meshd --flush [--config FILE] [--ctlsocket PATH]\n"
 		"       meshd --version\n"
 		"Opportunistic IPsec mesh agent; see meshd(8).\n");
 }
@@ -57,6 +58,23 @@ static void watchdog_tick(void *arg)
 	loop_timer_add(w->loop, w->every_ms, watchdog_tick, w);
 }
 
+/* meshd --flush: remove what a stopped meshd left failing closed (DESIGN.md 2.5), for an
+ * operator who uninstalls or disables it. Refuses while a meshd answers. */
+static int run_flush(const struct meshd_opts *o)
+{
+	struct meshd_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return 1;
+	log_init(&ctx->log, LOG_SINK_STDERR, o->debug, "meshd");
+	int r = daemon_flush(ctx, o);
+	if (r == -EADDRINUSE)
+		fprintf(stderr, "meshd --flush: meshd is running; stop it first, or use "
+			"meshctl shutdown --flush\n");
+	log_fini(&ctx->log);
+	free(ctx);
+	return r < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -67,11 +85,13 @@ int main(int argc, char **argv)
 		{ "stderrlog", no_argument, NULL, 'e' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "flush", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct meshd_opts o = { .config = CONF_DEFAULT_PATH };
 	int c;
+	bool flush = false;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o.config = optarg; break;
@@ -80,6 +100,7 @@ int main(int argc, char **argv)
 		case 'n': o.nofork = true; break;
 		case 'e': o.stderrlog = true; break;
 		case 'd': o.debug = true; break;
+		case 'F': flush = true; break;
 		case 'V': printf("meshd %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -89,6 +110,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+
+	if (flush)
+		return run_flush(&o);
 
 	/* Daemonise before anything binds: the parent waits for the child to say it is
 	 * ready (or why it is not) through a pipe, so "meshd && meshctl status" works. */

@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		"  reload              re-read config and group files, apply the difference\n"
 		"  up ADDRESS          negotiate with ADDRESS now (as its first packet would)\n"
 		"  down ADDRESS        delete the SAs with ADDRESS\n"
+		"  shutdown [--flush]  stop meshd; private stays blocked until it starts again,\n"
+		"                      --flush removes all its kernel state (uninstalling)\n"
 		"commands (offline):\n"
 		"  initnss [--nssdir DIR]        create an empty NSS database\n"
 		"  import FILE.p12 [--nssdir DIR] [--password-file F | --password PW]\n"

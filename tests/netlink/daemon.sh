@@ -14,7 +14,10 @@
 # to block are refused, to private raise an ACQUIRE, IKE_SA_INIT goes out (nobody answers:
 # B runs no IKE) and the attempt ends in a failure shunt with its reason (shuntstatus,
 # why); reload edits change exactly the expected policies;
-# stop leaves no meshd policy behind and does not touch others.
+# stop leaves private blocked (private-or-clear clear, nft table kept; no cleartext to a
+# private address on the wire) and the next start replaces that in place (xfrm monitor:
+# no group policy deleted); meshctl shutdown --flush and meshd --flush remove everything
+# of meshd's and nothing else.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_cmd ping
@@ -248,11 +251,72 @@ printf '10.20.1.0/24\n2001:db8:30::7\n10.30.1.8\n10.30.3.3\n' >"$POL/clear"
 kill -HUP "$M"
 wait_for 5 sh -c "ip -n '$A' -o xfrm policy | grep -q 10.30.3.3/32" && ok "SIGHUP reloads" || fail "SIGHUP did not reload"
 
-# ---- stop ----
+# ---- stop: private stays blocked until the next meshd owns the kernel (DESIGN 2.5) ----
+# (a shunt to show that per-peer state goes while the group entries stay)
+pingA 10.30.1.12
+wait_for 5 sh -c "ip -n '$A' -o xfrm policy | grep -q 'dst 10.30.1.12/32'" || fail "no shunt before the stop"
 stop_meshd "$M"
-assert_eq "stop leaves only the foreign policy" "$FOREIGN" "$(pol_dump "$A")"
+assert_contains "stop logs what stays" "private blocked" "$(cat "$T_DIR/a.log")"
+D=$(mine | sort)
+assert_contains "stop: private trap becomes block" "out 0.0.0.0/0 10.30.1.0/24 any 0 0 block" "$D"
+assert_contains "stop: private /32 inside clear becomes block" "out 0.0.0.0/0 10.20.1.5/32 any 0 0 block" "$D"
+assert_contains "stop: IPv6 private becomes block" "out ::/0 2001:db8:30::/48 any 0 0 block" "$D"
+assert_contains "stop: private-or-clear becomes pass (its fallback)" "out 0.0.0.0/0 10.40.0.0/16 any 0 0 pass" "$D"
+assert_contains "stop: clear stays pass" "out 0.0.0.0/0 10.20.1.0/24 any 0 0 pass" "$D"
+assert_contains "stop: block stays block" "in 2001:db8:30::8/128 ::/0 any 0 0 block" "$D"
+case "$D" in *" trap"*) fail "a trap survived the stop: $D" ;; *) ok "no trap left at stop (no ACQUIRE for nobody)" ;; esac
+case "$(pol_dump "$A")" in *"10.0.0.1/32 10.30.1.12/32"*) fail "shunt left at stop" ;; *) ok "shunts removed at stop" ;; esac
+assert_contains "foreign policy untouched by stop" "$FOREIGN" "$(pol_dump "$A")"
 if command -v nft >/dev/null; then
-	ip netns exec "$A" nft list table inet meshd >/dev/null 2>&1 && fail "nft table left after stop" || ok "nft table removed at stop"
+	ip netns exec "$A" nft list table inet meshd >/dev/null 2>&1 && ok "nft inbound table kept at stop" || fail "nft table removed at stop"
+	ip netns exec "$B" ping -n -q -c 1 -W 1 -I 10.30.1.9 10.0.0.1 >/dev/null 2>&1 &&
+		fail "cleartext from private 10.30.1.9 reached us while meshd is stopped" || ok "cleartext from a private peer is dropped while stopped"
+fi
+if command -v tcpdump >/dev/null; then
+	ip netns exec "$B" tcpdump -n -i b0 -U --immediate-mode -w "$T_DIR/stopped.pcap" icmp >"$T_DIR/stopped.log" 2>&1 &
+	CAPB=$!
+	T_PIDS="$T_PIDS $CAPB"
+	wait_for 10 grep -q "listening on" "$T_DIR/stopped.log"
+	out=$(ip netns exec "$A" ping -n -c 1 -W 1 10.30.1.9 2>&1)
+	assert_contains "ping to private while stopped is refused" "Operation not permitted" "$out"
+	ip netns exec "$A" ping -n -c 1 -W 1 -6 2001:db8:30::9 >/dev/null 2>&1 && fail "IPv6 private passed while stopped"
+	pingA 10.40.1.1 && ok "private-or-clear passes in clear while stopped" || fail "ping to 10.40.1.1 failed while stopped"
+	sleep 0.3
+	kill -INT "$CAPB"; wait "$CAPB" 2>/dev/null
+	n=$(tcpdump -n -r "$T_DIR/stopped.pcap" 'icmp and host 10.30.1.9' 2>/dev/null | grep -c .)
+	assert_eq "no cleartext to private on the wire while stopped" 0 "$n"
+	n=$(tcpdump -n -r "$T_DIR/stopped.pcap" 'icmp and host 10.40.1.1' 2>/dev/null | grep -c .)
+	[ "$n" -gt 0 ] && ok "capture works (private-or-clear echo seen: $n)" || fail "capture saw nothing"
+fi
+
+# ---- restart: the new daemon replaces the blocks in place (no moment without a policy) ----
+ip -n "$A" xfrm monitor policy >"$T_DIR/monitor.txt" 2>&1 &
+MON=$!
+T_PIDS="$T_PIDS $MON"
+sleep 0.3
+start_meshd "$A" "$CONF" "$POL" a1 || { finish; exit 1; }
+M=$MESHD_PID
+sleep 0.3
+kill "$MON"; wait "$MON" 2>/dev/null
+D=$(mine | sort)
+assert_contains "restart: private trap back" "out 0.0.0.0/0 10.30.1.0/24 any 0 0 trap" "$D"
+assert_contains "restart: private-or-clear trap back" "out 0.0.0.0/0 10.40.0.0/16 any 0 0 trap" "$D"
+assert_contains "restart replaced the block in place" "10.30.1.0/24" "$(grep -i updated "$T_DIR/monitor.txt")"
+assert_eq "restart deleted none of the group policies" "" "$(grep -i '^deleted' "$T_DIR/monitor.txt" | grep -E 'dst (10\.(20|30|40)\.|2001:db8:30::)' | grep -v 'dst 10\.0\.0\.1/32')"
+# a second meshd on the same control socket touches nothing
+ip netns exec "$A" "$MESHD" --flush --config "$CONF" --ctlsocket "$CTL" >/dev/null 2>"$T_DIR/flush.err" &&
+	fail "meshd --flush ran while meshd is running"
+assert_contains "meshd --flush refuses while meshd runs" "meshd is running" "$(cat "$T_DIR/flush.err")"
+assert_contains "the running meshd's policies are intact" "out 0.0.0.0/0 10.30.1.0/24 any 0 0 trap" "$(pol_dump "$A")"
+
+# ---- meshctl shutdown --flush: everything goes (uninstalling, disabling) ----
+R=$("$MESHCTL" --ctlsocket "$CTL" shutdown --flush)
+assert_contains "shutdown --flush answers" "removing all" "$R"
+wait_for 10 sh -c "! kill -0 $M" || fail "meshd did not stop on shutdown --flush"
+wait "$M" 2>/dev/null
+assert_eq "shutdown --flush leaves only the foreign policy" "$FOREIGN" "$(pol_dump "$A")"
+if command -v nft >/dev/null; then
+	ip netns exec "$A" nft list table inet meshd >/dev/null 2>&1 && fail "nft table left after shutdown --flush" || ok "nft table removed by shutdown --flush"
 fi
 
 # ---- a crash leaves state that the next start replaces ----
@@ -271,6 +335,13 @@ case "$D" in *"10.0.0.1/32 10.30.1.10/32"*) fail "stale shunt survived the resta
 assert_contains "foreign policy survives a restart" "$FOREIGN" "$D"
 assert_contains "current entries installed" "out 0.0.0.0/0 10.30.1.0/24 any 0 0 trap" "$D"
 stop_meshd "$MESHD_PID"
-assert_eq "stop after restart leaves only the foreign policy" "$FOREIGN" "$(pol_dump "$A")"
+assert_contains "stop after restart keeps private blocked" "out 0.0.0.0/0 10.30.1.0/24 any 0 0 block" "$(pol_dump "$A")"
+# ---- meshd --flush: what a stopped meshd left goes ----
+ip netns exec "$A" "$MESHD" --flush --config "$CONF" --ctlsocket "$CTL" 2>"$T_DIR/flush.err" && ok "meshd --flush" ||
+	fail "meshd --flush failed: $(cat "$T_DIR/flush.err")"
+assert_eq "meshd --flush leaves only the foreign policy" "$FOREIGN" "$(pol_dump "$A")"
+if command -v nft >/dev/null; then
+	ip netns exec "$A" nft list table inet meshd >/dev/null 2>&1 && fail "nft table left after meshd --flush" || ok "nft table removed by meshd --flush"
+fi
 
 finish

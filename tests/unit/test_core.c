@@ -498,26 +498,75 @@ START_TEST(status_output)
 }
 END_TEST
 
-START_TEST(stop_removes_everything)
+/* Stop the daemon but keep the mock kernel open to look at what stayed; returns it. */
+static struct kernel stop_keep_kernel(struct fixture *fx, struct kernel_ops *noclose)
+{
+	struct meshd_ctx *ctx = fx->ctx;
+	*noclose = *ctx->kern.ops;
+	noclose->close = NULL;
+	ctx->kern.ops = noclose;
+	struct kernel k = ctx->kern;
+	daemon_stop(ctx);
+	free(ctx);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
+	ck_assert_int_eq(system(cmd), 0);
+	return k;
+}
+
+static const struct kpolicy *out_policy(const struct kernel *k, const char *dst)
+{
+	struct ksel sel = { 0 };
+	ck_assert(prefix_parse(dst, &sel.dst, false, NULL));
+	sel.src.a.family = sel.dst.a.family;
+	return kmock_find(k, &sel, KDIR_OUT);
+}
+
+/* SIGTERM (a restart): private stays blocked until the next meshd owns the kernel,
+ * private-or-clear falls back to clear, clear and block stay; shunts go (DESIGN 2.5). */
+START_TEST(stop_keeps_private_blocked)
 {
 	struct fixture fx;
 	fixture_start(&fx);
-	struct meshd_ctx *ctx = fx.ctx;
-	acquire(ctx, "10.15.1.10", "10.15.2.20", 17);
-	ck_assert_uint_gt(kmock_count(&ctx->kern), 5);
-	/* stop, but look at the mock's table before it is closed */
-	const struct kernel_ops *real = ctx->kern.ops;
-	struct kernel_ops noclose = *real;
-	noclose.close = NULL;
-	ctx->kern.ops = &noclose;
-	struct kernel k = ctx->kern;
-	daemon_stop(ctx);
+	acquire(fx.ctx, "10.15.1.10", "10.15.2.20", 17);
+	size_t with_shunt = kmock_count(&fx.ctx->kern);
+	struct kernel_ops noclose;
+	const struct kernel_ops *real = fx.ctx->kern.ops;
+	struct kernel k = stop_keep_kernel(&fx, &noclose);
+	ck_assert_uint_lt(kmock_count(&k), with_shunt);       /* the shunt is gone */
+	for (size_t i = 0; i < kmock_count(&k); i++)
+		ck_assert_int_ne(kmock_at(&k, i)->act, KACT_TRAP);
+	const struct kpolicy *p = out_policy(&k, "10.15.0.0/16");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_ge(p->priority, POLICY_PRIO_BASE);     /* in place: same priority */
+	ck_assert_int_eq(out_policy(&k, "10.15.0.0/16")->act, KACT_BLOCK);
+	ck_assert_int_eq(out_policy(&k, "2001:db8:15::/48")->act, KACT_BLOCK);
+	ck_assert_int_eq(out_policy(&k, "192.0.2.0/24")->act, KACT_PASS);
+	ck_assert_int_eq(out_policy(&k, "10.15.7.7/32")->act, KACT_PASS);
+	ck_assert_int_eq(out_policy(&k, "10.15.1.1/32")->act, KACT_PASS);
+	ck_assert_int_eq(out_policy(&k, "10.15.6.6/32")->act, KACT_BLOCK);
+	real->close(&k);
+}
+END_TEST
+
+/* meshctl shutdown --flush: everything meshd installed goes. */
+START_TEST(shutdown_flush_removes_everything)
+{
+	struct fixture fx;
+	fixture_start(&fx);
+	acquire(fx.ctx, "10.15.1.10", "10.15.2.20", 17);
+	ck_assert_uint_gt(kmock_count(&fx.ctx->kern), 5);
+	int st;
+	char *out = run_ctl(fx.ctx, &st, "shutdown", "--flush", NULL);
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(strstr(out, "removing all"), "%s", out);
+	free(out);
+	ck_assert(loop_stopping(fx.ctx->loop));
+	struct kernel_ops noclose;
+	const struct kernel_ops *real = fx.ctx->kern.ops;
+	struct kernel k = stop_keep_kernel(&fx, &noclose);
 	ck_assert_uint_eq(kmock_count(&k), 0);
 	real->close(&k);
-	free(ctx);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx.dir);
-	ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
 
@@ -537,7 +586,8 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, reload_applies_only_the_difference);
 	tcase_add_test(tc, reload_drops_shunts_of_reclassified_peers);
 	tcase_add_test(tc, status_output);
-	tcase_add_test(tc, stop_removes_everything);
+	tcase_add_test(tc, stop_keeps_private_blocked);
+	tcase_add_test(tc, shutdown_flush_removes_everything);
 	suite_add_tcase(s, tc);
 	return s;
 }
