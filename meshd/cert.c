@@ -11,6 +11,7 @@
 
 #define MESHD_CERT_INTERNAL
 #include "cert.h"
+#include "cert_ike.h"
 #include "crypto.h"
 
 #define CACHE_SIZE 4096               /* verified certificates kept */
@@ -18,6 +19,7 @@
 #define CACHE_TTL 3600                /* a verification is trusted this long at most */
 #define ANCHORS_TTL 300               /* re-read the trusted CAs from the DB this often */
 #define MAX_SAN_IPS 32
+#define SELF_CHAIN_MAX 4              /* intermediates sent with our certificate */
 
 /* A peer public key shared by the cache and every cert_peer made from it: NSS imports the
  * key into the token on first use and keeps the handle in the SECKEYPublicKey, so sharing
@@ -44,6 +46,9 @@ struct cert_store {
 	CERTCertificate *cert;        /* (owned) node certificate, or NULL */
 	SECKEYPrivateKey *key;        /* (owned) its key */
 	struct cert_self self;
+	struct buf chain[SELF_CHAIN_MAX];   /* (owned) our intermediates, from the DB */
+	size_t n_chain;
+	time_t chain_at;              /* when chain was built; 0 = not yet */
 	CERTCertList *anchors;        /* (owned) trusted CAs (C or T SSL trust) */
 	time_t anchors_at;
 	struct cache_ent *ents;       /* (owned) CACHE_SIZE */
@@ -169,6 +174,10 @@ enum cert_key_type cert_key_info(const SECKEYPublicKey *pk, unsigned *bits)
 
 static void self_clear(struct cert_store *s)
 {
+	for (size_t i = 0; i < s->n_chain; i++)
+		buf_free(&s->chain[i]);
+	s->n_chain = 0;
+	s->chain_at = 0;
 	buf_free(&s->self.der);
 	buf_free(&s->self.subject_der);
 	memset(&s->self, 0, sizeof(s->self));
@@ -266,7 +275,7 @@ static int self_load(struct cert_store *s, const char *nickname)
 		return 0;
 	}
 	s->cert = CERT_DupCertificate(best);
-	s->key = best_key;
+	s->key = cert_key_to_session(best_key);
 	CERT_DestroyCertList(list);
 	r = self_fill(s);
 	if (r != 0) {
@@ -472,6 +481,21 @@ static int hash_data(uint16_t hash, const uint8_t *data, size_t len, uint8_t *ou
 	return *out_len ? crypto_hash(hash, &in, 1, out) : -ENOTSUP;
 }
 
+SECKEYPrivateKey *cert_key_to_session(SECKEYPrivateKey *key)
+{
+	SECKEYPrivateKey *copy;
+
+	if (key == NULL ||
+	    !PK11_HasAttributeSet(key->pkcs11Slot, key->pkcs11ID, CKA_TOKEN, PR_FALSE))
+		return key;
+	/* same slot: C_CopyObject with CKA_TOKEN false, which works for sensitive keys */
+	copy = PK11_CopyTokenPrivKeyToSessionPrivKey(NULL, key);
+	if (copy == NULL)
+		return key;
+	SECKEY_DestroyPrivateKey(key);
+	return copy;
+}
+
 /* RFC 7427 signature with a private key (the node certificate's or a raw host key's):
  * RSASSA-PSS with salt = hash length, or ECDSA as a DER ECDSA-Sig-Value. */
 int cert_sign_key(SECKEYPrivateKey *key, enum cert_key_type type, uint16_t hash,
@@ -530,6 +554,27 @@ int cert_sign(struct cert_store *s, uint16_t hash, const uint8_t *data, size_t l
 	      struct buf *out_alg, struct buf *out_sig)
 {
 	return cert_sign_key(s->key, s->self.key, hash, data, len, out_alg, out_sig);
+}
+
+/* Our intermediates are looked up in the DB (CERT_CertChainFromCert, a few SQLite
+ * queries) once per ANCHORS_TTL, like the trust anchors, not once per handshake. */
+size_t cert_self_chain(struct cert_store *s, struct buf *out, size_t cap)
+{
+	time_t now = time(NULL);
+	size_t n = 0;
+
+	if (s->self.der.len == 0)
+		return 0;
+	if (s->chain_at == 0 || now - s->chain_at >= ANCHORS_TTL) {
+		for (size_t i = 0; i < s->n_chain; i++)
+			buf_free(&s->chain[i]);
+		s->n_chain = cert_ike_chain(&s->self.der, s->chain, SELF_CHAIN_MAX);
+		s->chain_at = now;
+	}
+	for (size_t i = 0; i < s->n_chain && n < cap; i++)
+		if (buf_dup(&out[n], s->chain[i].p, s->chain[i].len) == 0)
+			n++;
+	return n;
 }
 
 /* ---- peer verification ---- */

@@ -51,6 +51,10 @@ const struct cert_self *cert_self(const struct cert_store *s);
  * SIGNATURE_HASH_ALGORITHMS. 0 or -errno. */
 int cert_sign(struct cert_store *s, uint16_t hash, const uint8_t *data, size_t len,
 	      struct buf *out_alg, struct buf *out_sig);
+/* Our certificate's intermediate CAs (DER, without the root), for CERT payloads after
+ * our own: copies into out[] (owned by the caller), at most cap. Kept in the store and
+ * rebuilt from the DB every few minutes. */
+size_t cert_self_chain(struct cert_store *s, struct buf *out, size_t cap);
 
 /* The result of checking a peer's certificate chain. */
 struct cert_peer {
@@ -169,6 +173,11 @@ void cert_admin_close(NSSInitContext *ctx, PK11SlotInfo *slot);
 /* RFC 7427 signature with a private key (cert.c; cert_sign and cert_rawkey_sign use it). */
 int cert_sign_key(SECKEYPrivateKey *key, enum cert_key_type type, uint16_t hash,
 		  const uint8_t *data, size_t len, struct buf *out_alg, struct buf *out_sig);
+/* A private key we sign with on every handshake, as a session object (cert.c): a key in
+ * the sql: database is a token object whose attributes softoken reads back from SQLite on
+ * every C_SignInit (~0.3 ms a signature here); its session copy lives in memory. Takes
+ * key; returns the copy, or key itself when the token cannot copy it. */
+SECKEYPrivateKey *cert_key_to_session(SECKEYPrivateKey *key);
 #endif /* MESHD_CERT_INTERNAL */
 
 #endif

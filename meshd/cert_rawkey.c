@@ -48,7 +48,7 @@ int cert_rawkey_open(struct cert_rawkey **out, const char *nickname)
 		SECKEY_DestroyPrivateKey(k);
 		return -ENOMEM;
 	}
-	r->key = k;
+	r->key = cert_key_to_session(k);
 	r->type = t;
 	r->bits = bits;
 	*out = r;

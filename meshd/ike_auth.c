@@ -555,7 +555,7 @@ int ike_auth_mine(struct xctx *x, struct auth_mine *o)
 		x_why(x, "out of memory");
 		return -1;
 	}
-	o->n_chain = cert_ike_chain(&o->cert, o->chain, AUTH_MAX_CHAIN);
+	o->n_chain = cert_self_chain(s, o->chain, AUTH_MAX_CHAIN);
 	const struct ike_certs *ic = ike->ctx->certs;
 	if (sa->initiator && ic && ic->certreq.len && buf_dup(&o->certreq, ic->certreq.p,
 							      ic->certreq.len) < 0) {
