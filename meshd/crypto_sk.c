@@ -1,7 +1,9 @@
 /* crypto_sk.c — SK payload protection (RFC 7296 §3.14) with AES-CBC + HMAC-SHA1/SHA2 and
- * AES-GCM-16 (RFC 5282). A struct crypto_sk holds one direction's keys; for GCM it keeps an NSS
- * message context per operation, which makes a 1 KiB seal about twice as fast as a one-shot
- * PK11_Encrypt (reference/performance.md §3). */
+ * AES-GCM-16 (RFC 5282). A struct crypto_sk holds one direction's keys as bytes and imports
+ * them into NSS for each message only: an established IKE SA sends or receives a message
+ * every few minutes at most (DPD, rekey, delete), while NSS session keys and contexts kept
+ * for its life cost ~10 KB of heap per SA (softoken objects, locks). The import costs a
+ * few µs per message (BENCHMARKS.md "IKE handshakes"). */
 #include "config.h"
 
 #include <errno.h>
@@ -15,15 +17,19 @@
 #define GCM_NONCE_LEN 12        /* salt || IV */
 #define GCM_ICV_LEN 16
 #define AES_BLOCK 16
+#define IKE_SK_STACK 4096      /* GCM scratch on the stack; larger messages use the heap */
 
 struct crypto_sk {
+	struct crypto *c;                   /* (borrowed) its slot */
 	uint16_t encr, integ;
 	size_t iv_len, icv_len, block;
-	PK11SymKey *key;                    /* (owned) the AES key, salt excluded */
+	uint8_t key[32];                    /* the AES key, salt excluded */
+	size_t key_len;
 	uint8_t salt[CRYPTO_GCM_SALT_LEN];  /* GCM only */
 	uint64_t counter;                   /* GCM: last IV handed out */
-	PK11Context *seal, *open;           /* GCM message contexts, (owned), made on first use */
-	struct crypto_hmac mac;             /* CBC only */
+	CK_MECHANISM_TYPE hmech;            /* CBC only: the HMAC and its key */
+	size_t hlen;
+	uint8_t akey[CRYPTO_MAX_HASH_LEN];
 };
 
 static int integ_params(uint16_t integ, CK_MECHANISM_TYPE *mech, size_t *len, size_t *trunc)
@@ -49,54 +55,42 @@ int crypto_sk_new(struct crypto *c, uint16_t encr, uint16_t keybits, uint16_t in
 		  struct crypto_iov ekey, struct crypto_iov akey, struct crypto_sk **out)
 {
 	size_t elen = crypto_encr_key_len(encr, keybits), aeslen = keybits / 8;
-	CK_MECHANISM_TYPE mech, hmech = CKM_INVALID_MECHANISM;
-	size_t hlen = 0;
 	struct crypto_sk *sk;
-	SECItem k;
 	int r;
 
 	*out = NULL;
 	if (elen == 0)
 		return -ENOTSUP;
-	if (ekey.len != elen)
+	if (ekey.len != elen || aeslen > sizeof(sk->key))
 		return -EINVAL;
 	sk = calloc(1, sizeof(*sk));
 	if (sk == NULL)
 		return -ENOMEM;
+	sk->c = c;
 	sk->encr = encr;
 	sk->integ = integ;
 	if (encr == CRYPTO_ENCR_AES_GCM_16) {
 		r = -ENOTSUP;
 		if (integ != CRYPTO_INTEG_NONE)
 			goto fail;
-		mech = CKM_AES_GCM;
 		sk->iv_len = GCM_IV_LEN;
 		sk->icv_len = GCM_ICV_LEN;
 		sk->block = 1;
 		/* RFC 5282 §7.1: the last 4 octets of the key material are the salt */
 		memcpy(sk->salt, (const uint8_t *)ekey.p + aeslen, CRYPTO_GCM_SALT_LEN);
 	} else {
-		r = integ_params(integ, &hmech, &hlen, &sk->icv_len);
+		r = integ_params(integ, &sk->hmech, &sk->hlen, &sk->icv_len);
 		if (r != 0)
 			goto fail;
 		r = -EINVAL;
-		if (akey.len != hlen)
+		if (akey.len != sk->hlen || akey.len > sizeof(sk->akey))
 			goto fail;
-		mech = CKM_AES_CBC;
+		memcpy(sk->akey, akey.p, akey.len);
 		sk->iv_len = AES_BLOCK;
 		sk->block = AES_BLOCK;
-		r = crypto_hmac_init(c, &sk->mac, hmech, hlen, akey);
-		if (r != 0)
-			goto fail;
 	}
-	k.type = siBuffer;
-	k.data = (unsigned char *)ekey.p;
-	k.len = (unsigned int)aeslen;
-	r = -EIO;
-	sk->key = PK11_ImportSymKeyWithFlags(c->slot, mech, PK11_OriginUnwrap, CKA_FLAGS_ONLY, &k,
-					     CKF_ENCRYPT | CKF_DECRYPT, PR_FALSE, NULL);
-	if (sk->key == NULL)
-		goto fail;
+	memcpy(sk->key, ekey.p, aeslen);
+	sk->key_len = aeslen;
 	*out = sk;
 	return 0;
 fail:
@@ -104,17 +98,22 @@ fail:
 	return r;
 }
 
+/* The AES key as an NSS session key for one operation (free with PK11_FreeSymKey). */
+static PK11SymKey *sk_key(const struct crypto_sk *sk)
+{
+	SECItem k = { siBuffer, (unsigned char *)sk->key, (unsigned int)sk->key_len };
+
+	return PK11_ImportSymKeyWithFlags(sk->c->slot,
+					  sk->encr == CRYPTO_ENCR_AES_GCM_16 ? CKM_AES_GCM
+									     : CKM_AES_CBC,
+					  PK11_OriginUnwrap, CKA_FLAGS_ONLY, &k,
+					  CKF_ENCRYPT | CKF_DECRYPT, PR_FALSE, NULL);
+}
+
 void crypto_sk_free(struct crypto_sk *sk)
 {
 	if (sk == NULL)
 		return;
-	if (sk->seal != NULL)
-		PK11_DestroyContext(sk->seal, PR_TRUE);
-	if (sk->open != NULL)
-		PK11_DestroyContext(sk->open, PR_TRUE);
-	if (sk->key != NULL)
-		PK11_FreeSymKey(sk->key);
-	crypto_hmac_fini(&sk->mac);
 	explicit_bzero(sk, sizeof(*sk));
 	free(sk);
 }
@@ -139,38 +138,55 @@ size_t crypto_sk_overhead(const struct crypto_sk *sk)
 	return sk->iv_len + sk->icv_len;
 }
 
-static PK11Context *gcm_context(struct crypto_sk *sk, bool seal)
-{
-	PK11Context **ctx = seal ? &sk->seal : &sk->open;
-	SECItem noparam = { siBuffer, NULL, 0 };
-
-	if (*ctx == NULL)
-		*ctx = PK11_CreateContextBySymKey(CKM_AES_GCM,
-						  CKA_NSS_MESSAGE | (seal ? CKA_ENCRYPT : CKA_DECRYPT),
-						  sk->key, &noparam);
-	return *ctx;
-}
-
 /* AEAD over (aad, data): out gets data's length, tag GCM_ICV_LEN (written when sealing,
  * checked when opening). iv: the 8-octet explicit IV. */
 static int gcm_op(struct crypto_sk *sk, bool seal, const uint8_t *iv, struct crypto_iov aad,
 		  struct crypto_iov data, uint8_t *out, uint8_t *tag)
 {
-	uint8_t nonce[GCM_NONCE_LEN];
-	PK11Context *ctx = gcm_context(sk, seal);
-	int got = 0;
+	uint8_t nonce[GCM_NONCE_LEN], buf[IKE_SK_STACK];
+	uint8_t *tmp = buf;
+	PK11SymKey *key;
+	unsigned int got = 0;
+	size_t n = data.len + GCM_ICV_LEN;
+	int r = seal ? -EIO : -EBADMSG;
 
-	if (ctx == NULL)
-		return -EIO;
 	if (aad.len > INT32_MAX || data.len > INT32_MAX - GCM_ICV_LEN)
 		return -EINVAL;
+	/* NSS's one-shot GCM works on ciphertext || tag in one buffer */
+	if (n > sizeof(buf) && (tmp = malloc(n)) == NULL)
+		return -ENOMEM;
 	memcpy(nonce, sk->salt, CRYPTO_GCM_SALT_LEN);
 	memcpy(nonce + CRYPTO_GCM_SALT_LEN, iv, GCM_IV_LEN);
-	if (PK11_AEADOp(ctx, CKG_NO_GENERATE, 0, nonce, sizeof(nonce), aad.p, (int)aad.len, out,
-			&got, (int)data.len, tag, GCM_ICV_LEN, data.p, (int)data.len) != SECSuccess ||
-	    got != (int)data.len)
-		return seal ? -EIO : -EBADMSG;
-	return 0;
+	CK_GCM_PARAMS gp = {
+		.pIv = nonce, .ulIvLen = sizeof(nonce), .ulIvBits = 8 * sizeof(nonce),
+		.pAAD = (CK_BYTE_PTR)aad.p, .ulAADLen = aad.len, .ulTagBits = 8 * GCM_ICV_LEN,
+	};
+	SECItem param = { siBuffer, (unsigned char *)&gp, sizeof(gp) };
+	key = sk_key(sk);
+	if (key == NULL) {
+		r = -EIO;
+	} else if (seal) {
+		if (PK11_Encrypt(key, CKM_AES_GCM, &param, tmp, &got, (unsigned int)n, data.p,
+				 (unsigned int)data.len) == SECSuccess && got == n) {
+			memcpy(out, tmp, data.len);
+			memcpy(tag, tmp + data.len, GCM_ICV_LEN);
+			r = 0;
+		}
+	} else {
+		memcpy(tmp, data.p, data.len);
+		memcpy(tmp + data.len, tag, GCM_ICV_LEN);
+		if (PK11_Decrypt(key, CKM_AES_GCM, &param, out, &got, (unsigned int)data.len, tmp,
+				 (unsigned int)n) == SECSuccess && got == data.len)
+			r = 0;
+	}
+	if (key != NULL)
+		PK11_FreeSymKey(key);
+	explicit_bzero(tmp, n < sizeof(buf) ? n : sizeof(buf));
+	if (tmp != buf) {
+		explicit_bzero(tmp, n);
+		free(tmp);
+	}
+	return r;
 }
 
 /* The truncated HMAC of AAD || IV || ciphertext (RFC 7296 §3.14: the checksum covers the
@@ -180,8 +196,13 @@ static int cbc_icv(struct crypto_sk *sk, struct crypto_iov aad, const uint8_t *i
 {
 	uint8_t full[CRYPTO_MAX_HASH_LEN];
 	const struct crypto_iov in[] = { aad, CRYPTO_IOV(ivct, len) };
-	int r = crypto_hmac_run(&sk->mac, in, 2, full);
+	struct crypto_hmac mac;
+	int r = crypto_hmac_init(sk->c, &mac, sk->hmech, sk->hlen,
+				 CRYPTO_IOV(sk->akey, sk->hlen));
 
+	if (r == 0)
+		r = crypto_hmac_run(&mac, in, 2, full);
+	crypto_hmac_fini(&mac);
 	if (r == 0)
 		memcpy(icv, full, sk->icv_len);
 	explicit_bzero(full, sizeof(full));
@@ -223,10 +244,14 @@ int crypto_sk_encrypt(struct crypto_sk *sk, const uint8_t *iv, struct crypto_iov
 		ivitem.type = siBuffer;
 		ivitem.data = out;
 		ivitem.len = (unsigned int)sk->iv_len;
+		PK11SymKey *key = sk_key(sk);
 		r = -EIO;
-		if (PK11_Encrypt(sk->key, CKM_AES_CBC, &ivitem, ct, &got, (unsigned int)pt.len,
+		if (key != NULL &&
+		    PK11_Encrypt(key, CKM_AES_CBC, &ivitem, ct, &got, (unsigned int)pt.len,
 				 pt.p, (unsigned int)pt.len) == SECSuccess && got == pt.len)
 			r = cbc_icv(sk, aad, out, sk->iv_len + pt.len, ct + pt.len);
+		if (key != NULL)
+			PK11_FreeSymKey(key);
 	}
 	if (r != 0) {
 		explicit_bzero(out, total);
@@ -263,13 +288,17 @@ int crypto_sk_decrypt(struct crypto_sk *sk, struct crypto_iov aad, struct crypto
 		if (r == 0 && NSS_SecureMemcmp(icv, p + sk->iv_len + len, sk->icv_len) != 0)
 			r = -EBADMSG;
 		if (r == 0) {
+			PK11SymKey *key = sk_key(sk);
 			ivitem.type = siBuffer;
 			ivitem.data = (unsigned char *)p;
 			ivitem.len = (unsigned int)sk->iv_len;
-			if (PK11_Decrypt(sk->key, CKM_AES_CBC, &ivitem, out, &got,
-					 (unsigned int)len, p + sk->iv_len,
-					 (unsigned int)len) != SECSuccess || got != len)
+			if (key == NULL ||
+			    PK11_Decrypt(key, CKM_AES_CBC, &ivitem, out, &got, (unsigned int)len,
+					 p + sk->iv_len, (unsigned int)len) != SECSuccess ||
+			    got != len)
 				r = -EIO;
+			if (key != NULL)
+				PK11_FreeSymKey(key);
 		}
 	}
 	explicit_bzero(icv, sizeof(icv));
