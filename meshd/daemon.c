@@ -62,10 +62,17 @@ static void on_acquire(const struct kacquire *acq, void *arg)
 	oe_acquire(arg, acq);
 }
 
+static void on_expire(const struct kexpire *exp, void *arg)
+{
+	struct meshd_ctx *ctx = arg;
+	if (ctx->ike)
+		ike_expire(ctx->ike, exp);
+}
+
 static void on_kernel_event(int fd, uint32_t events, void *arg)
 {
 	struct meshd_ctx *ctx = arg;
-	struct kernel_events ev = { .acquire = on_acquire, .arg = ctx };
+	struct kernel_events ev = { .acquire = on_acquire, .expire = on_expire, .arg = ctx };
 	int r = ctx->kern.ops->event_read(&ctx->kern, &ev);
 	if (r < 0 && r != -EAGAIN)
 		log_warn(&ctx->log, "reading kernel events: %s", strerror(-r));

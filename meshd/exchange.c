@@ -122,6 +122,7 @@ static void bury(struct ike *ike, struct ike_sa *sa, bool report)
 {
 	ike_timer_cancel(ike, &sa->rtx_timer);
 	ike_timer_cancel(ike, &sa->expire_timer);
+	rekey_ike_disarm(ike, sa);
 	if (report && sa->oe && sa->initiator && !sa->child_up) {
 		sa_log(ike, sa, LOG_LVL_INFO, "OE attempt failed: %s",
 		       sa->reason[0] ? sa->reason : "IKE SA deleted");
@@ -178,6 +179,11 @@ void exchange_kill(struct ike *ike, struct ike_sa *sa, const char *why)
 	die(ike, sa, why, why);
 }
 
+void exchange_adopt(struct ike *ike, struct ike_sa *sa, const char *story)
+{
+	set_state(ike, sa, IKES_ESTABLISHED, story);
+}
+
 static const struct ike_exchange *table_for(uint8_t xchg)
 {
 	switch (xchg) {
@@ -187,6 +193,8 @@ static const struct ike_exchange *table_for(uint8_t xchg)
 		return &xchg_auth;
 	case IKE_XCHG_INFORMATIONAL:
 		return &xchg_info;
+	case IKE_XCHG_CREATE_CHILD_SA:
+		return &xchg_create;
 	default:
 		return NULL;
 	}
@@ -281,7 +289,7 @@ static void apply(struct ike *ike, struct ike_sa *sa, const struct ike_transitio
 	case V_OK:
 		if (d && !response)
 			sa->msgid_peer = d->hdr.msgid + 1;
-		set_state(ike, sa, t->to, t->story);
+		set_state(ike, sa, x->next_set ? x->next : t->to, t->story);
 		if (sa->state == IKES_DEAD)
 			bury(ike, sa, true);
 		return;

@@ -74,6 +74,9 @@ struct xctx {
 	uint8_t notify_data[16];      /*           its data */
 	size_t notify_len;
 	char why[160];                /* V_FAIL / V_NOTIFY: why, for the log and oe_failed */
+	bool next_set;                /* V_OK: go to state `next` instead of the row's (a row
+	                               * whose handler started another exchange on the SA) */
+	enum ike_state next;
 };
 
 struct ike_transition {
@@ -100,7 +103,7 @@ struct ike_exchange {
 #define PL(t) IKE_PL_BIT(IKE_PL_##t)
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-extern const struct ike_exchange xchg_sa_init, xchg_auth, xchg_info;
+extern const struct ike_exchange xchg_sa_init, xchg_auth, xchg_info, xchg_create;
 
 /* ---- exchange.c: the dispatcher ---- */
 /* A datagram for the engine (see ike_input). */
@@ -118,6 +121,8 @@ void exchange_kill(struct ike *ike, struct ike_sa *sa, const char *why);
 void exchange_resume(struct ike *ike, uint32_t serial);
 /* Forget the suspended message of serial (the SA is gone) / all of them. */
 void exchange_unpark(struct ike *ike, uint32_t serial);
+/* A new IKE SA made by rekeying (x_create.c) enters the table established. */
+void exchange_adopt(struct ike *ike, struct ike_sa *sa, const char *story);
 /* Set x->why (printf style; truncated to fit). */
 void x_why(struct xctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Log with the SA's prefix: "\"group#prefix\"[N] ...peer #S: ". */
@@ -133,7 +138,11 @@ int ike_sa_configure(struct ike *ike, struct ike_sa *sa, const struct pol_entry 
  * entries so the two never collide). */
 uint32_t ike_new_reqid(struct ike *ike);
 /* Timers by serial. */
-enum ike_timer { T_RETRANSMIT, T_IKE_EXPIRE, T_NAT_KEEPALIVE };
+enum ike_timer {
+	T_RETRANSMIT, T_IKE_EXPIRE, T_NAT_KEEPALIVE,
+	/* ike_rekey.c; the CHILD ones carry a Child SA's serial */
+	T_IKE_REKEY, T_IKE_SAMPLE, T_CHILD_REKEY, T_CHILD_EXPIRE, T_CHILD_SAMPLE,
+};
 uint64_t ike_timer_arm(struct ike *ike, uint32_t serial, enum ike_timer kind, uint64_t after_ms);
 void ike_timer_cancel(struct ike *ike, uint64_t *id);   /* sets *id = 0 */
 uint64_t ike_now_ms(const struct ike *ike);
@@ -191,6 +200,50 @@ void child_remove_all(struct ike *ike, uint32_t ike_serial);
 /* Release an SPI reserved with child_reserve_spi that was never used. */
 void child_release_spi(struct ike *ike, const struct ike_sa *sa, uint32_t spi);
 
+/* Install a Child SA whose keys come from a CREATE_CHILD_SA: KEYMAT = prf+(SK_d,
+ * [g^ir |] Ni | Nr), roles from c->initiator. The pair's policies are put only when no
+ * Child SA with c's reqid holds them (they already lead to c's reqid); with defer_out the
+ * outbound SA is kept in c->out_pending (child_add_pending_out adds it). */
+int child_install_rekey(struct ike *ike, struct ike_sa *sa, struct child_sa *c,
+			struct crypto_iov g_ir, struct crypto_iov ni, struct crypto_iov nr,
+			bool defer_out, const char **why);
+/* Add c's kept outbound SA now. */
+void child_add_pending_out(struct ike *ike, struct child_sa *c);
+/* The inbound bytes of c's SA (0 when the kernel does not say). */
+uint64_t child_in_bytes(struct ike *ike, const struct child_sa *c);
+
+/* ---- ike_rekey.c: lifetimes, rekey and expiry timers, the idle rule ---- */
+/* c was installed: arm its rekey (salifetime - margin', or never with rekey=no), expiry
+ * and idle sample timers. Called by child_install*. */
+void rekey_child_arm(struct ike *ike, struct ike_sa *sa, struct child_sa *c);
+/* How long after install c is rekeyed (ms; 0 = never); the kernel's soft lifetime. */
+uint64_t rekey_child_after_ms(struct ike *ike, const struct ike_sa *sa, bool initiator);
+/* sa was established (IKE_AUTH or an IKE rekey): arm its rekey and expiry timers. */
+void rekey_ike_arm(struct ike *ike, struct ike_sa *sa);
+/* A timer of ike_rekey.c fired for serial. */
+void rekey_timer(struct ike *ike, uint32_t serial, enum ike_timer kind);
+/* Cancel c's timers (it leaves the kernel). */
+void rekey_child_disarm(struct ike *ike, struct child_sa *c);
+/* The IKE SA's timers (it is being buried). */
+void rekey_ike_disarm(struct ike *ike, struct ike_sa *sa);
+/* Delete the Child SA c of sa with an INFORMATIONAL Delete(ESP); it leaves the kernel
+ * when the answer comes (or with the IKE SA). */
+int rekey_delete_child(struct ike *ike, struct ike_sa *sa, struct child_sa *c);
+/* The answer to our Delete(ESP) came: remove the Child SAs we were deleting. */
+void rekey_delete_answered(struct ike *ike, struct ike_sa *sa);
+/* Try again later (a request was outstanding, or the peer said TEMPORARY_FAILURE). */
+void rekey_retry(struct ike *ike, uint32_t serial, bool ike_sa, uint64_t after_ms);
+
+/* ---- x_create.c ---- */
+/* Drop sa's outstanding CREATE_CHILD_SA, releasing a reserved SPI (the SA is buried). */
+void x_create_forget(struct ike *ike, struct ike_sa *sa);
+/* Is our outstanding CREATE_CHILD_SA on sa the rekey of that Child SA? */
+bool x_create_rekeying(const struct ike_sa *sa, uint32_t child);
+/* Start rekeying Child SA c / the IKE SA sa. 0, -EBUSY (another exchange is under way:
+ * try later) or -errno. */
+int x_create_rekey_child(struct ike *ike, struct ike_sa *sa, struct child_sa *c);
+int x_create_rekey_ike(struct ike *ike, struct ike_sa *sa);
+
 /* ---- ike_natt.c: after a NAT was detected ---- */
 /* The UDP encapsulation ports (ours, the peer's) for sa's Child SAs; false (ports 0) when
  * no NAT was detected or the IKE SA did not move to the NAT-T port. */
@@ -203,6 +256,8 @@ void ike_natt_arm(struct ike *ike, struct ike_sa *sa);
 void ike_natt_keepalive(struct ike *ike, struct ike_sa *sa);
 
 /* ---- x_auth.c ---- */
+/* The text logs and status show for an ESP suite ("ESP AES_GCM_16_256/ESN"). */
+void child_esp_text(const struct suite *s, char *buf, size_t n);
 /* Initiator: build and send the IKE_AUTH request (after the IKE_SA_INIT response). */
 enum verdict x_auth_initiate(struct xctx *x);
 

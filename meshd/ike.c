@@ -4,8 +4,11 @@
  * Timers (all armed through ike_timer_arm, each carrying an SA serial, never a pointer):
  *   T_RETRANSMIT   retransmit-interval (0.5 s), doubling, until retransmit-timeout
  *                  (10 s for OE) from the first send (RFC 7296 §2.1) — ike_msg.c
- *   T_IKE_EXPIRE   ikelifetime after establishment: an OE IKE SA is deleted, not rekeyed
- *                  (the next packet negotiates again; libreswan-oe.md §5.2) */
+ *   T_IKE_EXPIRE   ikelifetime after establishment: the IKE SA is deleted (it is normally
+ *                  rekeyed before, ike_rekey.c, unless rekey=no or it stayed idle)
+ *   T_IKE_REKEY, T_IKE_SAMPLE, T_CHILD_REKEY, T_CHILD_EXPIRE, T_CHILD_SAMPLE
+ *                  rekey / expiry / idle sampling — ike_rekey.c (the CHILD kinds carry
+ *                  a Child SA's serial) */
 #include "config.h"
 
 #include <errno.h>
@@ -51,6 +54,10 @@ static void timer_fire(void *arg)
 	enum ike_timer kind = t->kind;
 	unlink_ref(ike, t);
 	free(t);
+	if (kind >= T_IKE_REKEY) {
+		rekey_timer(ike, serial, kind);
+		return;
+	}
 	struct ike_sa *sa = sa_ike_by_serial(ike->sas, serial);
 	if (!sa)
 		return;
@@ -68,6 +75,8 @@ static void timer_fire(void *arg)
 		break;
 	case T_NAT_KEEPALIVE:
 		ike_natt_keepalive(ike, sa);
+		break;
+	default:
 		break;
 	}
 }
@@ -174,6 +183,24 @@ uint32_t ike_new_reqid(struct ike *ike)
 	return r;
 }
 
+/* The KE groups esp= names, in order, for PFS in CREATE_CHILD_SA (before they are
+ * stripped for IKE_AUTH). */
+static void keep_esp_dh(struct sa_conf *c)
+{
+	c->n_esp_dh = 0;
+	for (unsigned i = 0; i < c->esp.sa.n_prop; i++) {
+		const struct ike_proposal *pr = &c->esp.sa.prop[i];
+		for (unsigned j = 0; j < pr->n_xf; j++) {
+			uint16_t g = pr->xf[j].id;
+			bool have = pr->xf[j].type != IKE_XF_DH || g == IKE_DH_NONE;
+			for (unsigned k = 0; k < c->n_esp_dh && !have; k++)
+				have = c->esp_dh[k] == g;
+			if (!have && c->n_esp_dh < ARRAY_LEN(c->esp_dh))
+				c->esp_dh[c->n_esp_dh++] = g;
+		}
+	}
+}
+
 int ike_sa_configure(struct ike *ike, struct ike_sa *sa, const struct pol_entry *e,
 		     const char **why)
 {
@@ -203,10 +230,13 @@ int ike_sa_configure(struct ike *ike, struct ike_sa *sa, const struct pol_entry 
 	c->rekeymargin_s = cc->rekeymargin_s;
 	c->replay_window = cc->replay_window;
 	c->fragmentation = cc->fragmentation;
+	c->rekey = cc->rekey;
+	c->rekeyfuzz_pct = cc->rekeyfuzz_pct;
 	if (proposals_parse(IKE_PROTO_IKE, cc->ike, &c->ike, why) < 0 ||
 	    proposals_parse(IKE_PROTO_ESP, cc->esp, &c->esp, why) < 0)
 		return -EINVAL;
 	proposals_set_esn(&c->esp, cc->esn);
+	keep_esp_dh(c);
 	proposals_strip_dh(&c->esp);
 	return 0;
 }

@@ -60,6 +60,12 @@ bool ike_pair_active(const struct ike *ike, const struct addr *local, const stru
 void ike_input(struct ike *ike, const uint8_t *p, size_t n, const struct addr *from,
 	       uint16_t sport, const struct addr *to, uint16_t dport, int sock);
 
+/* A kernel EXPIRE (struct kexpire, kernel.h) for one of our ESP SAs: soft starts the
+ * Child SA's rekey (unless it is under way), hard expires it (ike_rekey.c). Others are
+ * ignored. */
+struct kexpire;
+void ike_expire(struct ike *ike, const struct kexpire *exp);
+
 /* `meshctl down PEER`: delete every IKE SA with peer (INFORMATIONAL Delete), removing the
  * Child SAs' kernel state at once. Returns how many IKE SAs were deleted. */
 size_t ike_down(struct ike *ike, const struct addr *peer);

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctx.h"
@@ -143,9 +144,13 @@ static bool same_selector(const struct shunt *sh, const struct child_sa *c)
 	       sp.sel.sport == cp.sel.sport && sp.sel.dport == cp.sel.dport;
 }
 
+static void hand_over(struct ike *ike, struct child_sa *c);
+
 void child_uninstall(struct ike *ike, struct child_sa *c)
 {
 	struct kernel *k = &ike->ctx->kern;
+	rekey_child_disarm(ike, c);
+	hand_over(ike, c);
 	if (c->pol_out)
 		del_policy(k, c, KDIR_OUT);
 	if (c->pol_in)
@@ -161,10 +166,54 @@ void child_uninstall(struct ike *ike, struct child_sa *c)
 	c->sa_out = c->sa_in = false;
 }
 
-int child_install(struct ike *ike, struct ike_sa *sa, struct child_sa *c, const char **why)
+/* Does another Child SA with c's reqid and host pair hold the pair's policies? (A rekeyed
+ * Child SA keeps its predecessor's reqid, so they already lead to its SAs: the kernel
+ * picks the newest outbound SA of a reqid.) */
+static struct child_sa *policy_holder(struct ike *ike, const struct child_sa *c)
+{
+	struct child_sa *o;
+	for (size_t i = 0; (o = sa_child_at(ike->sas, i)); i++)
+		if (o != c && o->reqid == c->reqid && o->pol_out && addr_eq(&o->local, &c->local) &&
+		    addr_eq(&o->peer, &c->peer))
+			return o;
+	return NULL;
+}
+
+/* The policies: in (and fwd), then out replacing the pair's shunt. */
+static int install_policies(struct ike *ike, struct child_sa *c)
 {
 	struct meshd_ctx *ctx = ike->ctx;
 	struct kernel *k = &ctx->kern;
+	int r;
+	if ((r = put_policy(k, c, KDIR_IN)) < 0)
+		return r;
+	c->pol_in = true;
+	if (c->tunnel) {
+		if ((r = put_policy(k, c, KDIR_FWD)) < 0)
+			return r;
+		c->pol_fwd = true;
+	}
+	const struct shunt *sh = shunt_find(ctx->shunts, &c->local, &c->peer);
+	bool same = sh && same_selector(sh, c);
+	if ((r = put_policy(k, c, KDIR_OUT)) < 0)
+		return r;
+	c->pol_out = true;
+	if (same)
+		shunt_forget(ctx->shunts, &c->local, &c->peer);
+	else if (sh)
+		shunt_del(ctx->shunts, &c->local, &c->peer);
+	return 0;
+}
+
+struct keysrc {
+	struct crypto_iov g_ir, ni, nr;
+	bool defer_out;
+};
+
+static int install(struct ike *ike, struct ike_sa *sa, struct child_sa *c,
+		   const struct keysrc *src, const char **why)
+{
+	struct kernel *k = &ike->ctx->kern;
 	struct crypto_child_keys keys = { 0 };
 	struct crypto_child_suite cs = { c->esp.encr, c->esp.encr_bits, c->esp.integ };
 	struct ksa in = { 0 }, out = { 0 };
@@ -172,31 +221,32 @@ int child_install(struct ike *ike, struct ike_sa *sa, struct child_sa *c, const 
 
 	*why = NULL;
 	r = crypto_child_keys(ike->crypto, sa->suite.prf, CRYPTO_IOV_BUF(sa->keys.sk_d), &cs,
-			      CRYPTO_IOV(NULL, 0), CRYPTO_IOV_BUF(sa->ni), CRYPTO_IOV_BUF(sa->nr),
-			      &keys);
+			      src->g_ir, src->ni, src->nr, &keys);
 	if (r < 0) {
 		*why = "cannot derive the Child SA keys";
 		goto fail;
 	}
-	/* i: initiator -> responder */
-	const struct crypto_buf *e_in = sa->initiator ? &keys.er : &keys.ei;
-	const struct crypto_buf *a_in = sa->initiator ? &keys.ar : &keys.ai;
-	const struct crypto_buf *e_out = sa->initiator ? &keys.ei : &keys.er;
-	const struct crypto_buf *a_out = sa->initiator ? &keys.ai : &keys.ar;
+	/* i: initiator -> responder, of the exchange that made c */
+	const struct crypto_buf *e_in = c->initiator ? &keys.er : &keys.ei;
+	const struct crypto_buf *a_in = c->initiator ? &keys.ar : &keys.ai;
+	const struct crypto_buf *e_out = c->initiator ? &keys.ei : &keys.er;
+	const struct crypto_buf *a_out = c->initiator ? &keys.ai : &keys.ar;
 	if (fill_algs(&in, &c->esp, e_in, a_in) < 0 || fill_algs(&out, &c->esp, e_out, a_out) < 0) {
 		*why = "ESP algorithm not supported by the kernel interface";
 		r = -ENOTSUP;
 		goto fail;
 	}
+	/* hard: salifetime; soft: when we rekey it ourselves (ike_rekey.c), so the kernel's
+	 * EXPIRE and our timer agree and whichever comes first starts the one rekey */
 	uint64_t life = sa->conf.salifetime_s ? sa->conf.salifetime_s : 28800;
-	uint64_t margin = sa->conf.rekeymargin_s < life ? sa->conf.rekeymargin_s : life / 2;
+	c->rekey_after_ms = rekey_child_after_ms(ike, sa, c->initiator);
 	for (int i = 0; i < 2; i++) {
 		struct ksa *ks = i ? &out : &in;
 		ks->reqid = c->reqid;
 		ks->tunnel = c->tunnel;
 		ks->esn = c->esp.esn;
 		ks->hard_add_s = life;
-		ks->soft_add_s = life - margin;
+		ks->soft_add_s = c->rekey_after_ms ? (c->rekey_after_ms + 999) / 1000 : 0;
 	}
 	in.src = c->peer;
 	in.dst = c->local;
@@ -221,28 +271,25 @@ int child_install(struct ike *ike, struct ike_sa *sa, struct child_sa *c, const 
 	if ((r = k->ops->sa_add(k, &in)) < 0)
 		goto kfail;
 	c->sa_in = true;
-	if ((r = k->ops->sa_add(k, &out)) < 0)
-		goto kfail;
-	c->sa_out = true;
-	if ((r = put_policy(k, c, KDIR_IN)) < 0)
-		goto pfail;
-	c->pol_in = true;
-	if (c->tunnel) {
-		if ((r = put_policy(k, c, KDIR_FWD)) < 0)
-			goto pfail;
-		c->pol_fwd = true;
+	if (src->defer_out) {
+		if (!(c->out_pending = malloc(sizeof(*c->out_pending)))) {
+			r = -ENOMEM;
+			goto kfail;
+		}
+		*c->out_pending = out;
+	} else {
+		if ((r = k->ops->sa_add(k, &out)) < 0)
+			goto kfail;
+		c->sa_out = true;
 	}
-	const struct shunt *sh = shunt_find(ctx->shunts, &c->local, &c->peer);
-	bool same = sh && same_selector(sh, c);
-	if ((r = put_policy(k, c, KDIR_OUT)) < 0)
+	if (!policy_holder(ike, c) && (r = install_policies(ike, c)) < 0)
 		goto pfail;
-	c->pol_out = true;
-	if (same)
-		shunt_forget(ctx->shunts, &c->local, &c->peer);
-	else if (sh)
-		shunt_del(ctx->shunts, &c->local, &c->peer);
 	c->add_time = time(NULL);
+	c->installed_ms = ike_now_ms(ike);
+	c->idle_bytes = 0;
+	c->idle_since_ms = c->installed_ms;
 	ike_natt_arm(ike, sa);
+	rekey_child_arm(ike, sa, c);
 	crypto_child_keys_free(&keys);
 	explicit_bzero(&in, sizeof(in));
 	explicit_bzero(&out, sizeof(out));
@@ -264,6 +311,70 @@ fail:
 	explicit_bzero(&in, sizeof(in));
 	explicit_bzero(&out, sizeof(out));
 	return r < 0 ? r : -EIO;
+}
+
+int child_install(struct ike *ike, struct ike_sa *sa, struct child_sa *c, const char **why)
+{
+	/* IKE_AUTH: no PFS, the IKE SA's nonces and roles */
+	struct keysrc src = { CRYPTO_IOV(NULL, 0), CRYPTO_IOV_BUF(sa->ni), CRYPTO_IOV_BUF(sa->nr),
+			      false };
+	c->initiator = sa->initiator;
+	return install(ike, sa, c, &src, why);
+}
+
+int child_install_rekey(struct ike *ike, struct ike_sa *sa, struct child_sa *c,
+			struct crypto_iov g_ir, struct crypto_iov ni, struct crypto_iov nr,
+			bool defer_out, const char **why)
+{
+	struct keysrc src = { g_ir, ni, nr, defer_out };
+	return install(ike, sa, c, &src, why);
+}
+
+void child_add_pending_out(struct ike *ike, struct child_sa *c)
+{
+	struct kernel *k = &ike->ctx->kern;
+	if (!c->out_pending)
+		return;
+	int r = k->ops->sa_add(k, c->out_pending);
+	explicit_bzero(c->out_pending, sizeof(*c->out_pending));
+	free(c->out_pending);
+	c->out_pending = NULL;
+	if (r == 0)
+		c->sa_out = true;
+	else
+		log_warn(&ike->ctx->log, "Child SA #%u: kernel refused the outbound SA: %s",
+			 c->serial, strerror(-r));
+}
+
+uint64_t child_in_bytes(struct ike *ike, const struct child_sa *c)
+{
+	struct kernel *k = &ike->ctx->kern;
+	struct ksa_stats st = { 0 };
+	if (!c->sa_in || !k->ops->sa_stats || k->ops->sa_stats(k, &c->local, c->spi_in, &st) < 0)
+		return 0;
+	return st.bytes;
+}
+
+/* c leaves: the Child SAs that rekeyed it carry the pair from now on. A successor whose
+ * outbound SA was kept back (we answered the rekey) adds it first; then the newest
+ * installed Child SA with c's reqid (a successor, or a sibling from a rekey collision)
+ * takes c's claim on the policies, which lead to that reqid already. */
+static void hand_over(struct ike *ike, struct child_sa *c)
+{
+	struct child_sa *o, *heir = NULL;
+	for (size_t i = 0; (o = sa_child_at(ike->sas, i)); i++)
+		if (o != c && o->replaces == c->serial)
+			child_add_pending_out(ike, o);
+	for (size_t i = 0; (o = sa_child_at(ike->sas, i)); i++)
+		if (o != c && o->reqid == c->reqid && o->sa_in && o->sa_out &&
+		    addr_eq(&o->local, &c->local) && addr_eq(&o->peer, &c->peer))
+			heir = o;
+	if (heir && (c->pol_out || c->pol_in || c->pol_fwd)) {
+		heir->pol_out |= c->pol_out;
+		heir->pol_in |= c->pol_in;
+		heir->pol_fwd |= c->pol_fwd;
+		c->pol_out = c->pol_in = c->pol_fwd = false;
+	}
 }
 
 void child_remove_all(struct ike *ike, uint32_t ike_serial)

@@ -61,7 +61,17 @@ static void ike_release(struct ike_sa *sa)
 	buf_free(&sa->last_req_in);
 	buf_free(&sa->resp);
 	ike_frag_free(sa->fr);
+	ike_rekey_free(sa->rk);
 	free(sa);
+}
+
+static void child_release(struct child_sa *c)
+{
+	if (c->out_pending) {
+		explicit_bzero(c->out_pending, sizeof(*c->out_pending));
+		free(c->out_pending);
+	}
+	free(c);
 }
 
 void sa_table_free(struct sa_table *t)
@@ -71,7 +81,7 @@ void sa_table_free(struct sa_table *t)
 	for (size_t i = 0; i < t->n_ike; i++)
 		ike_release(t->ike[i]);
 	for (size_t i = 0; i < t->n_child; i++)
-		free(t->child[i]);
+		child_release(t->child[i]);
 	free(t->ike);
 	free(t->child);
 	free(t);
@@ -136,7 +146,7 @@ void sa_child_free(struct sa_table *t, struct child_sa *c)
 		memmove(&t->child[i], &t->child[i + 1],
 			(t->n_child - i - 1) * sizeof(t->child[0]));
 		t->n_child--;
-		free(c);
+		child_release(c);
 		return;
 	}
 }

@@ -53,6 +53,12 @@ struct sa_conf {
 	uint32_t replay_window;
 	bool fragmentation;           /* fragmentation= (RFC 7383) */
 	struct proposals ike, esp;
+	/* rekeying (ike_rekey.c, x_create.c) */
+	bool rekey;                   /* rekey=: false = let SAs expire */
+	uint32_t rekeyfuzz_pct;
+	uint16_t esp_dh[4];           /* KE groups esp= names for PFS (stripped from esp);
+	                               * none: the IKE SA's group (libreswan-oe.md §5.6) */
+	uint8_t n_esp_dh;
 };
 
 struct ike_sa {
@@ -109,6 +115,13 @@ struct ike_sa {
 	char reason[160];             /* why it failed (reported once) */
 	time_t established_wall;
 	uint64_t expire_timer;        /* IKE SA lifetime (loop timer id) */
+
+	/* rekeying (ike_rekey.c, x_create.c) */
+	uint64_t rekey_timer, sample_timer;   /* loop timer ids, 0 = none */
+	struct ike_rekey *rk;         /* (owned) our CREATE_CHILD_SA under way, NULL = none */
+	uint32_t rekey_of;            /* made by rekeying this IKE SA, 0 = by IKE_AUTH */
+	uint32_t replaced_by;         /* rekeyed into this IKE SA, 0 = still current */
+	uint32_t del_seq;             /* req_seq of our Delete(ESP) under way, 0 = none */
 };
 
 struct child_sa {
@@ -125,10 +138,27 @@ struct child_sa {
 	unsigned instance;
 	time_t add_time;
 	char algs[IKE_ALGS_MAX];
+
+	/* rekeying and expiry (ike_rekey.c, x_create.c) */
+	bool initiator;               /* we initiated the exchange that made it */
+	bool deleting;                /* our Delete for it is out */
+	uint32_t replaces;            /* the Child SA it rekeyed, 0 = made in IKE_AUTH */
+	uint32_t replaced_by;         /* its successor once rekeyed, 0 = current */
+	uint64_t installed_ms;        /* engine clock when its SAs went in */
+	uint64_t rekey_after_ms;      /* rekey this long after installed_ms, 0 = never */
+	uint64_t rekey_timer, expire_timer, sample_timer;   /* loop timer ids, 0 = none */
+	uint64_t idle_bytes;          /* inbound bytes at the last look ... */
+	uint64_t idle_since_ms;       /* ... first seen then (idle rule) */
+	struct ksa *out_pending;      /* (owned) rekey responder: the outbound SA, added only
+	                               * when the initiator deletes the old Child SA */
 };
 
 struct sa_table;
 struct ike_frag;
+struct ike_rekey;
+
+/* x_create.c: free what an outstanding CREATE_CHILD_SA keeps (secrets wiped). NULL ok. */
+void ike_rekey_free(struct ike_rekey *rk);
 
 struct sa_table *sa_table_new(void);
 /* Frees every SA object (not their kernel state: see ike_child_remove). Accepts NULL. */

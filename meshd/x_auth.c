@@ -30,7 +30,7 @@
 #include "ts.h"
 
 /* The text the logs and status show for an ESP suite. */
-static void esp_text(const struct suite *s, char *buf, size_t n)
+void child_esp_text(const struct suite *s, char *buf, size_t n)
 {
 	char e[32];
 	if (s->integ)
@@ -54,8 +54,7 @@ static void established(struct xctx *x, struct child_sa *c)
 	sa_log(ike, sa, LOG_LVL_INFO, "Child SA #%u established: %s mode %s===%s {%s =>0x%08x "
 	       "<0x%08x}", c->serial, c->tunnel ? "tunnel" : "transport", addr_str(&c->local, ls),
 	       ps, c->algs, c->spi_out, c->spi_in);
-	uint64_t life = (uint64_t)(sa->conf.ikelifetime_s ? sa->conf.ikelifetime_s : 28800) * 1000;
-	sa->expire_timer = ike_timer_arm(ike, sa->serial, T_IKE_EXPIRE, life);
+	rekey_ike_arm(ike, sa);
 }
 
 static struct child_sa *new_child(struct xctx *x, const struct suite *esp, uint32_t spi_out,
@@ -76,7 +75,7 @@ static struct child_sa *new_child(struct xctx *x, const struct suite *esp, uint3
 	snprintf(c->group, sizeof(c->group), "%s", sa->conf.group);
 	c->entry = sa->conf.entry;
 	c->instance = sa->conf.instance;
-	esp_text(esp, c->algs, sizeof(c->algs));
+	child_esp_text(esp, c->algs, sizeof(c->algs));
 	sa->child = c->serial;
 	return c;
 }

@@ -120,6 +120,13 @@ static enum verdict peer_deletes_child(struct xctx *x)
 	return V_OK;
 }
 
+/* <-- HDR, SK {[D(ESP)]}: the answer to our Delete of a Child SA (ike_rekey.c) */
+static enum verdict child_delete_done(struct xctx *x)
+{
+	rekey_delete_answered(x->ike, x->sa);
+	return V_OK;
+}
+
 /* HDR, SK {} -->  <-- HDR, SK {} (liveness) */
 static enum verdict liveness(struct xctx *x)
 {
@@ -145,6 +152,10 @@ static const struct ike_transition rows[] = {
 	  .xchg = IKE_XCHG_INFORMATIONAL, .role = ROLE_REQUEST, .req = PL(SK),
 	  .sk_req = PL(DELETE), .when = deletes_child_only, .to = IKES_ESTABLISHED,
 	  .handler = peer_deletes_child },
+	/* <-- HDR, SK {[D(ESP)]} */
+	{ .story = "Child SA Delete answered", .from = IKES_BIT(IKES_ESTABLISHED),
+	  .xchg = IKE_XCHG_INFORMATIONAL, .role = ROLE_RESPONSE, .req = PL(SK),
+	  .sk_opt = PL(DELETE), .to = IKES_ESTABLISHED, .handler = child_delete_done },
 	/* HDR, SK {} --> */
 	{ .story = "answer a liveness check", .from = IKES_BIT(IKES_ESTABLISHED),
 	  .xchg = IKE_XCHG_INFORMATIONAL, .role = ROLE_REQUEST, .req = PL(SK),

@@ -65,7 +65,7 @@ void write_file(const char *dir, const char *name, const char *text)
 void node_start(struct net *net, int i, const char *addr, const struct node_conf *nc)
 {
 	struct node *n = &net->node[i];
-	char conf[4096];
+	char conf[6144];
 	snprintf(n->dir, sizeof(n->dir), "/tmp/meshd-xchg-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(n->dir));
 	char dir[64];
@@ -74,11 +74,13 @@ void node_start(struct net *net, int i, const char *addr, const struct node_conf
 	ck_assert_int_eq(mkdir(n->pol, 0700), 0);
 	snprintf(n->conf, sizeof(n->conf), "%s/meshd.conf", dir);
 	snprintf(n->sock, sizeof(n->sock), "%s/ctl", dir);
-	char extra[256] = "";
+	char extra[768] = "";
 	if (nc->ike)
 		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "\tike=%s\n", nc->ike);
 	if (nc->esp)
 		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "\tesp=%s\n", nc->esp);
+	if (nc->conn_extra)
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "%s", nc->conn_extra);
 	const char *authby = nc->authby ? nc->authby : "null";
 	char setup[256] = "", ids[512];
 	if (nc->nssdir)

@@ -60,6 +60,7 @@ struct node_conf {
 	/* certificates (NULL = the NULL-auth defaults: leftid/rightid=%null, no nssdir) */
 	const char *nssdir;          /* config setup nssdir= */
 	const char *leftcert, *leftid, *rightid, *rightca;
+	const char *conn_extra;      /* more lines for both OE conns ("\tkey=value\n"...) */
 };
 
 struct child_list {
