@@ -5,12 +5,16 @@
 #   tools/bench_ike.sh [BUILDDIR]     (root; BUILDDIR holds tools/bench_ike, default .)
 #
 # Environment: NE (ECDSA peers, default 1000), NR (RSA peers, 400), NN (NULL peers, 3000),
-# ROUNDS (meshd rounds, 1).
+# NS (strongSwan IKE_SAs per case, 1000; 0 = skip strongSwan), ROUNDS (rounds, 1),
+# PEERS (where tests/interop/fetch-peers.sh unpacks strongSwan; default
+# BUILDDIR/tests/interop/peers, reused across runs).
 # Makes a throw-away CA per key type and NE / NR distinct initiator certificates (one key
 # pair per type) with openssl, an NSS database with tools/bench_ike mkdb, runs the three
-# meshd cases. strongSwan in the same run (two charon daemons in namespaces, childless
-# IKE_SAs, performance.md §5) is not automated yet: its figures are performance.md's.
-# Everything it starts is stopped by PID and its files are removed at exit.
+# meshd cases, then strongSwan 5.9.8 on the same certificates and proposals in the same
+# run (tools/bench_sswan.sh: two charon daemons in namespaces, childless IKE_SAs,
+# performance.md §5). The load average is printed before each case: other work on the
+# machine inflates every figure. Everything it starts is stopped by PID and its files are
+# removed at exit.
 set -eu
 
 B=$(cd "${1:-.}" && pwd)
@@ -18,19 +22,12 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 NE=${NE:-1000}
 NR=${NR:-400}
 NN=${NN:-3000}
+NS=${NS:-1000}
 ROUNDS=${ROUNDS:-1}
+PEERS=${PEERS:-$B/tests/interop/peers}
 W=$(mktemp -d /tmp/bench_ike.XXXXXX)
-PIDS=
-NSS_NS=
 
 cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-	for p in $PIDS; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-		kill -9 "$p" 2>/dev/null || true
-	done
-	for n in $NSS_NS; do ip netns del "$n" 2>/dev/null || true; done
 	rm -rf "$W"
 }
 trap cleanup EXIT INT TERM
@@ -99,17 +96,34 @@ NSSDIR=sql:$W/nss
 mkdir -p "$W/nss"
 "$B/tools/bench_ike" mkdb "$NSSDIR" "$C" "$NE" "$NR"
 
+loadavg() { echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) before $*"; }
+
 # ---- meshd ----
 r=0
 while [ $r -lt "$ROUNDS" ]; do
+	loadavg meshd ecdsa
 	"$B/tools/bench_ike" run ecdsa "$NSSDIR" "$NE" "$C"
+	loadavg meshd rsa
 	"$B/tools/bench_ike" run rsa "$NSSDIR" "$NR" "$C"
+	loadavg meshd null
 	"$B/tools/bench_ike" run null "$NSSDIR" "$NN" "$C"
 	r=$((r + 1))
 done
 
-# ---- strongSwan ----
-# Not automated yet: performance.md §5/§8 (research/bench/sswan/run_sswan.sh, two charon
-# daemons in namespaces, childless IKE_SAs) is the anchor BENCHMARKS.md quotes, labelled
-# as such. PIDS / NSS_NS above are what cleanup() stops and removes once it is.
-echo "# strongSwan 5.9.8: not run by this script yet; anchor = performance.md section 5"
+# ---- strongSwan 5.9.8, same certificates and proposals (tools/bench_sswan.sh) ----
+[ "$NS" -gt 0 ] || exit 0
+rc=0
+sh "$SRC/tests/interop/fetch-peers.sh" --strongswan "$PEERS" >/dev/null || rc=$?
+if [ $rc -ne 0 ]; then
+	echo "# strongSwan: not run (tests/interop/fetch-peers.sh exit $rc)"
+	exit 0
+fi
+echo "# $(grep strongswan "$PEERS/versions" 2>/dev/null || echo strongswan)"
+r=0
+while [ $r -lt "$ROUNDS" ]; do
+	loadavg strongswan ecdsa
+	sh "$SRC/tools/bench_sswan.sh" ecdsa x25519 "$NS" "$C" "$PEERS" | sed "s/^/sswan  ecdsa n=$NS /"
+	loadavg strongswan rsa
+	sh "$SRC/tools/bench_sswan.sh" rsa modp2048 "$NS" "$C" "$PEERS" | sed "s/^/sswan  rsa   n=$NS /"
+	r=$((r + 1))
+done
