@@ -46,6 +46,7 @@ struct ike {
 	struct dns_wait *dns_waits;   /* (owned) */
 	char dns_error[160];          /* why the resolver could not be made, "" = not tried */
 	struct parked *parked;        /* (owned) messages of suspended handlers (exchange.c) */
+	struct ike_props *props;      /* (owned) parsed ike=/esp= the SAs point to (ike.c) */
 };
 
 /* Verdicts of a handler (aesthetics.md 7.4). */

@@ -121,6 +121,8 @@ static int default_send(void *arg, const uint8_t *p, size_t n, const struct addr
 	return ike_sock_send(arg, p, n, from, sport, to, dport);
 }
 
+static void props_free(struct ike *ike);
+
 struct ike *ike_new(struct meshd_ctx *ctx)
 {
 	struct ike *ike = calloc(1, sizeof(*ike));
@@ -164,6 +166,7 @@ void ike_free(struct ike *ike)
 	ike_dns_fini(ike);
 	exchange_unpark(ike, 0);
 	sa_table_free(ike->sas);
+	props_free(ike);
 	ike_cookie_fini(&ike->cookie);
 	crypto_free(ike->crypto);
 	free(ike);
@@ -185,11 +188,11 @@ uint32_t ike_new_reqid(struct ike *ike)
 
 /* The KE groups esp= names, in order, for PFS in CREATE_CHILD_SA (before they are
  * stripped for IKE_AUTH). */
-static void keep_esp_dh(struct sa_conf *c)
+static void keep_esp_dh(struct sa_conf *c, const struct proposals *esp)
 {
 	c->n_esp_dh = 0;
-	for (unsigned i = 0; i < c->esp.sa.n_prop; i++) {
-		const struct ike_proposal *pr = &c->esp.sa.prop[i];
+	for (unsigned i = 0; i < esp->sa.n_prop; i++) {
+		const struct ike_proposal *pr = &esp->sa.prop[i];
 		for (unsigned j = 0; j < pr->n_xf; j++) {
 			uint16_t g = pr->xf[j].id;
 			bool have = pr->xf[j].type != IKE_XF_DH || g == IKE_DH_NONE;
@@ -199,6 +202,64 @@ static void keep_esp_dh(struct sa_conf *c)
 				c->esp_dh[c->n_esp_dh++] = g;
 		}
 	}
+}
+
+/* One parsed (ike=, esp=, esn=) of a conn. The SAs point into it; the engine keeps every
+ * one it made until ike_free (a reload that changes the strings adds one; the old one
+ * stays for the SAs still using it). A failed parse is kept too: why points into it. */
+struct ike_props {
+	struct ike_props *next;
+	char *ike_spec, *esp_spec;    /* (owned) NULL = the defaults */
+	bool esn;
+	int r;                        /* proposals_parse's result */
+	const char *why;
+	struct proposals ike, esp;    /* esp with its KE groups */
+	struct proposals esp_nodh;    /* esp without them (IKE_AUTH) */
+};
+
+static bool same_spec(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static void props_free(struct ike *ike)
+{
+	while (ike->props) {
+		struct ike_props *p = ike->props;
+		ike->props = p->next;
+		free(p->ike_spec);
+		free(p->esp_spec);
+		free(p);
+	}
+}
+
+static const struct ike_props *props_get(struct ike *ike, const struct conf_conn *cc)
+{
+	struct ike_props *p;
+	for (p = ike->props; p; p = p->next)
+		if (same_spec(p->ike_spec, cc->ike) && same_spec(p->esp_spec, cc->esp) &&
+		    p->esn == cc->esn)
+			return p;
+	if (!(p = calloc(1, sizeof(*p))) || (cc->ike && !(p->ike_spec = strdup(cc->ike))) ||
+	    (cc->esp && !(p->esp_spec = strdup(cc->esp)))) {
+		if (p) {
+			free(p->ike_spec);
+			free(p);
+		}
+		return NULL;
+	}
+	p->esn = cc->esn;
+	p->r = proposals_parse(IKE_PROTO_IKE, cc->ike, &p->ike, &p->why);
+	if (p->r == 0)
+		p->r = proposals_parse(IKE_PROTO_ESP, cc->esp, &p->esp, &p->why);
+	if (p->r == 0) {
+		proposals_set_esn(&p->esp, cc->esn);
+		p->esp_nodh = p->esp;
+		proposals_strip_dh(&p->esp_nodh);
+	}
+	p->next = ike->props;
+	ike->props = p;
+	return p;
 }
 
 int ike_sa_configure(struct ike *ike, struct ike_sa *sa, const struct pol_entry *e,
@@ -232,12 +293,18 @@ int ike_sa_configure(struct ike *ike, struct ike_sa *sa, const struct pol_entry 
 	c->fragmentation = cc->fragmentation;
 	c->rekey = cc->rekey;
 	c->rekeyfuzz_pct = cc->rekeyfuzz_pct;
-	if (proposals_parse(IKE_PROTO_IKE, cc->ike, &c->ike, why) < 0 ||
-	    proposals_parse(IKE_PROTO_ESP, cc->esp, &c->esp, why) < 0)
+	const struct ike_props *p = props_get(ike, cc);
+	if (!p) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	if (p->r < 0) {
+		*why = p->why;
 		return -EINVAL;
-	proposals_set_esn(&c->esp, cc->esn);
-	keep_esp_dh(c);
-	proposals_strip_dh(&c->esp);
+	}
+	c->ike = &p->ike;
+	c->esp = &p->esp_nodh;
+	keep_esp_dh(c, &p->esp);
 	return 0;
 }
 
@@ -275,7 +342,7 @@ int ike_initiate(struct ike *ike, const struct addr *local, const struct addr *p
 		sa_ike_free(ike->sas, sa);
 		return -ENOTSUP;
 	}
-	sa->dh_group = proposals_first_dh(&sa->conf.ike);
+	sa->dh_group = proposals_first_dh(sa->conf.ike);
 	uint8_t ni[32];
 	if (random_spi(&sa->spi_i) < 0 || crypto_random(ni, sizeof(ni)) < 0 ||
 	    buf_dup(&sa->ni, ni, sizeof(ni)) < 0) {

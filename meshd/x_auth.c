@@ -108,7 +108,7 @@ enum verdict x_auth_initiate(struct xctx *x)
 	struct auth_mine am;
 	if (ike_auth_mine(x, &am) < 0)
 		return V_FAIL;
-	struct ike_sa_pld esp = sa->conf.esp.sa;
+	struct ike_sa_pld esp = sa->conf.esp->sa;
 	for (unsigned i = 0; i < esp.n_prop; i++) {
 		esp.prop[i].spi_size = 4;
 		esp.prop[i].spi[0] = (uint8_t)(sa->child_spi_in >> 24);
@@ -254,10 +254,10 @@ static enum verdict respond(struct xctx *x)
 	}
 	struct suite esp;
 	uint8_t num = 0;
-	if (proposals_select(&sa->conf.esp, &d->sa, 0, &esp, &num, NULL) < 0) {
+	if (proposals_select(sa->conf.esp, &d->sa, 0, &esp, &num, NULL) < 0) {
 		x_why(x, "NO_PROPOSAL_CHOSEN for ESP");
 		sa_log(ike, sa, LOG_LVL_INFO, "no proposal chosen (ESP): ours [%s] theirs [%s]",
-		       proposals_str(&sa->conf.esp.sa, IKE_PROTO_ESP, ours, sizeof(ours)),
+		       proposals_str(&sa->conf.esp->sa, IKE_PROTO_ESP, ours, sizeof(ours)),
 		       proposals_str(&d->sa, IKE_PROTO_ESP, theirs, sizeof(theirs)));
 		x->notify = IKE_N_NO_PROPOSAL_CHOSEN;
 		return V_NOTIFY;
@@ -352,7 +352,7 @@ static enum verdict process_response(struct xctx *x)
 		return V_FAIL;
 	}
 	struct suite esp;
-	if (proposals_accept(&sa->conf.esp, &d->sa, &esp) < 0 || d->sa.prop[0].spi_size != 4) {
+	if (proposals_accept(sa->conf.esp, &d->sa, &esp) < 0 || d->sa.prop[0].spi_size != 4) {
 		x_why(x, "peer chose an ESP proposal we did not offer");
 		return V_FAIL;
 	}

@@ -154,7 +154,7 @@ static void pfs_proposals(const struct ike_sa *sa, struct proposals *p)
 	uint16_t own = sa->dh_group;
 	const uint16_t *g = sa->conf.n_esp_dh ? sa->conf.esp_dh : &own;
 	unsigned ng = sa->conf.n_esp_dh ? sa->conf.n_esp_dh : 1;
-	*p = sa->conf.esp;
+	*p = *sa->conf.esp;
 	for (unsigned i = 0; i < p->sa.n_prop; i++) {
 		struct ike_proposal *pr = &p->sa.prop[i];
 		for (unsigned k = 0; k < ng && pr->n_xf < IKE_MAX_TRANSFORMS; k++) {
@@ -363,7 +363,7 @@ int x_create_rekey_child(struct ike *ike, struct ike_sa *sa, struct child_sa *c)
 static int request_ike(struct ike *ike, struct ike_sa *sa, struct ike_rekey *rk)
 {
 	struct crypto_buf pub = { 0 };
-	struct ike_sa_pld p = sa->conf.ike.sa;
+	struct ike_sa_pld p = sa->conf.ike->sa;
 	struct msg_out m;
 	struct buf out = { 0 };
 	int r;
@@ -616,7 +616,7 @@ static enum verdict ike_answered(struct xctx *x, struct ike_rekey *rk)
 	struct ike_sa *sa = x->sa;
 	const struct ike_digest *d = x->d;
 	struct suite suite;
-	if (proposals_accept(&sa->conf.ike, &d->sa, &suite) < 0 || d->sa.prop[0].spi_size != 8 ||
+	if (proposals_accept(sa->conf.ike, &d->sa, &suite) < 0 || d->sa.prop[0].spi_size != 8 ||
 	    suite.dh != rk->dh_group || !(d->sk_pl & PL(KE)) || d->ke.group != rk->dh_group ||
 	    (d->sk_pl & (PL(TSI) | PL(TSR))))
 		return rekey_failed(x, rk, "peer chose an IKE proposal we did not offer");
@@ -673,7 +673,7 @@ static bool retry_ke(struct xctx *x, const struct ike_rekey *rk, const struct ik
 		return false;
 	uint16_t want = (uint16_t)(n->data.p[0] << 8 | n->data.p[1]);
 	bool ok = rk->kind == RK_CHILD ? child_group_ok(sa, want)
-				       : proposals_has_dh(&sa->conf.ike, want);
+				       : proposals_has_dh(sa->conf.ike, want);
 	if (!ok || want == rk->dh_group)
 		return false;
 	sa_log(x->ike, sa, LOG_LVL_INFO, "peer answered INVALID_KE_PAYLOAD: rekeying with %s "
@@ -1002,7 +1002,7 @@ static enum verdict respond_ike(struct xctx *x)
 		return notify(x, IKE_N_TEMPORARY_FAILURE, "we are deleting a Child SA");
 	if (sa->replaced_by)
 		return notify(x, IKE_N_TEMPORARY_FAILURE, "the IKE SA was rekeyed already");
-	int r = proposals_select(&sa->conf.ike, &d->sa, d->ke.group, &suite, &num, &want);
+	int r = proposals_select(sa->conf.ike, &d->sa, d->ke.group, &suite, &num, &want);
 	if (r == -EAGAIN) {
 		x->notify_data[0] = (uint8_t)(want >> 8);
 		x->notify_data[1] = (uint8_t)want;
@@ -1012,7 +1012,7 @@ static enum verdict respond_ike(struct xctx *x)
 	}
 	if (r < 0) {
 		sa_log(ike, sa, LOG_LVL_INFO, "no proposal chosen (IKE rekey): ours [%s] theirs "
-		       "[%s]", proposals_str(&sa->conf.ike.sa, IKE_PROTO_IKE, ours, sizeof(ours)),
+		       "[%s]", proposals_str(&sa->conf.ike->sa, IKE_PROTO_IKE, ours, sizeof(ours)),
 		       proposals_str(&d->sa, IKE_PROTO_IKE, theirs, sizeof(theirs)));
 		return notify(x, IKE_N_NO_PROPOSAL_CHOSEN, "IKE proposals do not match");
 	}

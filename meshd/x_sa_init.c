@@ -187,7 +187,7 @@ static enum verdict send_request(struct xctx *x)
 		struct ike_notify n = { .type = IKE_N_COOKIE, .data = { sa->cookie.p, sa->cookie.len } };
 		ike_emit_notify(&m.e, &n);
 	}
-	ike_emit_sa(&m.e, &sa->conf.ike.sa);
+	ike_emit_sa(&m.e, &sa->conf.ike->sa);
 	ike_emit_ke(&m.e, sa->dh_group, pub.p, pub.len);
 	ike_emit_nonce(&m.e, sa->ni.p, sa->ni.len);
 	emit_natd(&m, sa, 0);
@@ -223,7 +223,7 @@ static enum verdict retry_ke(struct xctx *x)
 	if (n->data.len != 2)
 		return V_IGNORE;
 	uint16_t want = (uint16_t)(n->data.p[0] << 8 | n->data.p[1]);
-	if (want == sa->dh_group || !proposals_has_dh(&sa->conf.ike, want) ||
+	if (want == sa->dh_group || !proposals_has_dh(sa->conf.ike, want) ||
 	    sa->invalid_ke >= MAX_INVALID_KE) {
 		snprintf(x->why, sizeof(x->why),
 			 "peer answered INVALID_KE_PAYLOAD asking for %s, which we %s",
@@ -281,11 +281,11 @@ static enum verdict process_response(struct xctx *x)
 
 	if (d->hdr.spi_r == 0)
 		return V_IGNORE;
-	if (proposals_accept(&sa->conf.ike, &d->sa, &sa->suite) < 0 || sa->suite.dh != sa->dh_group ||
+	if (proposals_accept(sa->conf.ike, &d->sa, &sa->suite) < 0 || sa->suite.dh != sa->dh_group ||
 	    d->ke.group != sa->dh_group) {
 		x_why(x, "peer chose what we did not offer: ours [%s] "
 			 "theirs [%s]",
-			 proposals_str(&sa->conf.ike.sa, IKE_PROTO_IKE, ours, sizeof(ours)),
+			 proposals_str(&sa->conf.ike->sa, IKE_PROTO_IKE, ours, sizeof(ours)),
 			 proposals_str(&d->sa, IKE_PROTO_IKE, theirs, sizeof(theirs)));
 		return V_FAIL;
 	}
@@ -395,7 +395,7 @@ static enum verdict respond(struct xctx *x)
 		return V_IGNORE;
 	}
 	addr_str(&sa->peer, ps);
-	r = proposals_select(&sa->conf.ike, &d->sa, d->ke.group, &sa->suite, &num, &want);
+	r = proposals_select(sa->conf.ike, &d->sa, d->ke.group, &sa->suite, &num, &want);
 	if (r == -EAGAIN) {
 		sa_log(ike, sa, LOG_LVL_INFO, "%s sent KE %s; answering INVALID_KE_PAYLOAD for %s",
 		       ps, ike_dh_short(d->ke.group), ike_dh_short(want));
@@ -407,7 +407,7 @@ static enum verdict respond(struct xctx *x)
 	}
 	if (r < 0) {
 		sa_log(ike, sa, LOG_LVL_INFO, "no proposal chosen: ours [%s] theirs [%s]",
-		       proposals_str(&sa->conf.ike.sa, IKE_PROTO_IKE, ours, sizeof(ours)),
+		       proposals_str(&sa->conf.ike->sa, IKE_PROTO_IKE, ours, sizeof(ours)),
 		       proposals_str(&d->sa, IKE_PROTO_IKE, theirs, sizeof(theirs)));
 		x->notify = IKE_N_NO_PROPOSAL_CHOSEN;
 		return V_NOTIFY;
