@@ -123,7 +123,15 @@ static void bury(struct ike *ike, struct ike_sa *sa, bool report)
 	ike_timer_cancel(ike, &sa->rtx_timer);
 	ike_timer_cancel(ike, &sa->expire_timer);
 	rekey_ike_disarm(ike, sa);
-	if (report && sa->oe && sa->initiator && !sa->child_up) {
+	ike_timer_cancel(ike, &sa->dpd_timer);
+	uint32_t carrier = report && sa->oe && sa->initiator && !sa->child_up
+				   ? live_pair_carried(ike, sa) : 0;
+	if (carrier) {
+		/* crossing streams: the peer's IKE SA carries the pair; a failure shunt
+		 * would replace its outbound policy */
+		sa_log(ike, sa, LOG_LVL_INFO, "OE attempt ended: %s; IKE SA #%u carries the pair",
+		       sa->reason[0] ? sa->reason : "IKE SA deleted", carrier);
+	} else if (report && sa->oe && sa->initiator && !sa->child_up) {
 		sa_log(ike, sa, LOG_LVL_INFO, "OE attempt failed: %s",
 		       sa->reason[0] ? sa->reason : "IKE SA deleted");
 		oe_failed(ike->ctx, &sa->local, &sa->peer,
@@ -168,6 +176,8 @@ static void tell_delete_once(struct ike *ike, struct ike_sa *sa)
 
 void exchange_timeout(struct ike *ike, struct ike_sa *sa, const char *why)
 {
+	if (live_probe_lost(ike, sa))
+		return;      /* a dead peer: its SAs are gone */
 	sa_log(ike, sa, LOG_LVL_INFO, "%s", why);
 	if (sa->initiator && sa->req_xchg == IKE_XCHG_AUTH)
 		tell_delete_once(ike, sa);
@@ -182,6 +192,7 @@ void exchange_kill(struct ike *ike, struct ike_sa *sa, const char *why)
 void exchange_adopt(struct ike *ike, struct ike_sa *sa, const char *story)
 {
 	set_state(ike, sa, IKES_ESTABLISHED, story);
+	live_rekeyed(ike, sa);
 }
 
 static const struct ike_exchange *table_for(uint8_t xchg)
@@ -286,13 +297,19 @@ static void apply(struct ike *ike, struct ike_sa *sa, const struct ike_transitio
 	if (v != V_IGNORE && v != V_SUSPEND && response && sa->req_seq == req_seq)
 		msg_request_done(ike, sa);
 	switch (v) {
-	case V_OK:
+	case V_OK: {
+		enum ike_state was = sa->state;
 		if (d && !response)
 			sa->msgid_peer = d->hdr.msgid + 1;
 		set_state(ike, sa, x->next_set ? x->next : t->to, t->story);
 		if (sa->state == IKES_DEAD)
 			bury(ike, sa, true);
+		else if (sa->state == IKES_ESTABLISHED && was != IKES_ESTABLISHED)
+			live_up(ike, sa);      /* may delete sa (crossing streams) */
+		else if (sa->state == IKES_R_SA_INIT && was != IKES_R_SA_INIT)
+			live_half_open(ike, sa);
 		return;
+	}
 	case V_SUSPEND:
 		return;
 	case V_IGNORE:
@@ -432,6 +449,7 @@ void exchange_input(struct ike *ike, const uint8_t *p, size_t n, const struct ad
 				goto out;
 			}
 			msg_authentic(ike, sa, sport, dport);
+			sa->last_rx_ms = ike_now_ms(ike);   /* liveness (ike_live.c) */
 		}
 	}
 	const struct ike_transition *t = match(xt, sa, d, response ? ROLE_RESPONSE : ROLE_REQUEST);

@@ -104,7 +104,8 @@ struct ike_exchange {
 #define PL(t) IKE_PL_BIT(IKE_PL_##t)
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-extern const struct ike_exchange xchg_sa_init, xchg_auth, xchg_info, xchg_create;
+extern const struct ike_exchange xchg_sa_init, xchg_auth, xchg_info, xchg_create,
+	xchg_dpd;
 
 /* ---- exchange.c: the dispatcher ---- */
 /* A datagram for the engine (see ike_input). */
@@ -141,7 +142,8 @@ uint32_t ike_new_reqid(struct ike *ike);
 /* Timers by serial. */
 enum ike_timer {
 	T_RETRANSMIT, T_IKE_EXPIRE, T_NAT_KEEPALIVE,
-	/* ike_rekey.c; the CHILD ones carry a Child SA's serial */
+	T_DPD,           /* ike_live.c */
+	/* ike_rekey.c (from T_IKE_REKEY on); the CHILD ones carry a Child SA's serial */
 	T_IKE_REKEY, T_IKE_SAMPLE, T_CHILD_REKEY, T_CHILD_EXPIRE, T_CHILD_SAMPLE,
 };
 uint64_t ike_timer_arm(struct ike *ike, uint32_t serial, enum ike_timer kind, uint64_t after_ms);
@@ -196,6 +198,8 @@ int child_reserve_spi(struct ike *ike, const struct ike_sa *sa, uint32_t reqid, 
 int child_install(struct ike *ike, struct ike_sa *sa, struct child_sa *c, const char **why);
 /* Remove the kernel state of c (SAs and policies); the object stays. */
 void child_uninstall(struct ike *ike, struct child_sa *c);
+/* Point the host pair's policies at c (in, fwd, then out, each replaced in place). */
+int child_take_policies(struct ike *ike, struct child_sa *c);
 /* Uninstall and free every Child SA of an IKE SA. */
 void child_remove_all(struct ike *ike, uint32_t ike_serial);
 /* Release an SPI reserved with child_reserve_spi that was never used. */
@@ -261,6 +265,30 @@ void ike_natt_keepalive(struct ike *ike, struct ike_sa *sa);
 void child_esp_text(const struct suite *s, char *buf, size_t n);
 /* Initiator: build and send the IKE_AUTH request (after the IKE_SA_INIT response). */
 enum verdict x_auth_initiate(struct xctx *x);
+
+/* ---- ike_live.c: liveness, INITIAL_CONTACT, crossing streams ---- */
+/* Send INITIAL_CONTACT with sa's IKE_AUTH request? (no other IKE SA with the peer) */
+bool live_initial_contact(const struct ike *ike, const struct ike_sa *sa);
+/* sa has authenticated its peer (before its Child SA is installed): replace the IKE SAs
+ * with that peer that were up before sa began (silently with INITIAL_CONTACT). */
+void live_replace(struct ike *ike, struct ike_sa *sa, bool initial_contact);
+/* sa just became ESTABLISHED (exchange.c): liveness timer, crossing streams. */
+void live_up(struct ike *ike, struct ike_sa *sa);
+/* sa answered IKE_SA_INIT: it waits for IKE_AUTH for twice the retransmit budget at
+ * most (T_IKE_EXPIRE), so a peer that gave up leaves nothing behind. */
+void live_half_open(struct ike *ike, struct ike_sa *sa);
+/* sa took over from the IKE SA it rekeyed (sa->rekey_of): same age for the replacement
+ * rules, its own liveness checks. */
+void live_rekeyed(struct ike *ike, struct ike_sa *sa);
+/* T_DPD fired. */
+void live_dpd(struct ike *ike, struct ike_sa *sa);
+/* The retransmit budget of sa's outstanding request (dpdtimeout for a liveness check). */
+uint64_t live_budget_ms(const struct ike_sa *sa, uint64_t budget);
+/* The retransmit budget ran out: was it a liveness check? Then the peer is dead and its
+ * SAs (sa too) are gone: true. */
+bool live_probe_lost(struct ike *ike, struct ike_sa *sa);
+/* Serial of another established IKE SA with a Child SA for sa's host pair, or 0. */
+uint32_t live_pair_carried(const struct ike *ike, const struct ike_sa *sa);
 
 /* ---- names for logs ---- */
 const char *ike_dh_short(uint16_t dh);          /* "X25519", "ECP_256", "MODP2048" */

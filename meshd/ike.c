@@ -8,7 +8,8 @@
  *                  rekeyed before, ike_rekey.c, unless rekey=no or it stayed idle)
  *   T_IKE_REKEY, T_IKE_SAMPLE, T_CHILD_REKEY, T_CHILD_EXPIRE, T_CHILD_SAMPLE
  *                  rekey / expiry / idle sampling — ike_rekey.c (the CHILD kinds carry
- *                  a Child SA's serial) */
+ *                  a Child SA's serial)
+ *   T_DPD          dpddelay= liveness checks of an established IKE SA — ike_live.c */
 #include "config.h"
 
 #include <errno.h>
@@ -67,6 +68,11 @@ static void timer_fire(void *arg)
 		break;
 	case T_IKE_EXPIRE:
 		sa->expire_timer = 0;
+		if (sa->state == IKES_R_SA_INIT) {
+			/* ike_live.c: a half-open responder SA whose initiator gave up */
+			exchange_kill(ike, sa, "no IKE_AUTH request came after IKE_SA_INIT");
+			break;
+		}
 		sa_log(ike, sa, LOG_LVL_INFO, "IKE SA lifetime reached: deleting it");
 		if (sa->state == IKES_ESTABLISHED)
 			(void)exchange_initiate(ike, sa, &xchg_info);
@@ -75,6 +81,9 @@ static void timer_fire(void *arg)
 		break;
 	case T_NAT_KEEPALIVE:
 		ike_natt_keepalive(ike, sa);
+		break;
+	case T_DPD:
+		live_dpd(ike, sa);
 		break;
 	default:
 		break;
@@ -293,6 +302,8 @@ int ike_sa_configure(struct ike *ike, struct ike_sa *sa, const struct pol_entry 
 	c->fragmentation = cc->fragmentation;
 	c->rekey = cc->rekey;
 	c->rekeyfuzz_pct = cc->rekeyfuzz_pct;
+	c->dpddelay_ms = cc->dpddelay_s * 1000;
+	c->dpdtimeout_ms = cc->dpdtimeout_s * 1000;
 	const struct ike_props *p = props_get(ike, cc);
 	if (!p) {
 		*why = "out of memory";

@@ -9,7 +9,8 @@
  * Inside (DESIGN.md 3.2): sa.c (objects and tables), ike_msg.c (message IDs, SK
  * protection, retransmits, response cache), exchange.c (the dispatcher: the only code that
  * changes an SA's state), x_sa_init.c / x_auth.c / x_info.c (one transition table per
- * exchange), ike_child.c (ESP SAs and IPsec policies in the kernel). */
+ * exchange), ike_child.c (ESP SAs and IPsec policies in the kernel), ike_live.c (liveness
+ * checks, INITIAL_CONTACT, crossing streams). */
 #ifndef MESHD_IKE_H
 #define MESHD_IKE_H
 

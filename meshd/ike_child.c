@@ -146,24 +146,82 @@ static bool same_selector(const struct shunt *sh, const struct child_sa *c)
 
 static void hand_over(struct ike *ike, struct child_sa *c);
 
+static bool same_ksel(const struct ksel *a, const struct ksel *b)
+{
+	return prefix_cmp(&a->src, &b->src) == 0 && prefix_cmp(&a->dst, &b->dst) == 0 &&
+	       a->proto == b->proto && a->sport == b->sport && a->dport == b->dport;
+}
+
+/* The newest other installed Child SA with c's host pair and selector, or NULL. The
+ * kernel holds one policy per selector and direction, so of two such Child SAs (crossing
+ * streams, a peer that restarted: ike_live.c) only one owns the policies: its pol_*
+ * flags say so. */
+static struct child_sa *sibling(struct ike *ike, const struct child_sa *c)
+{
+	struct child_sa *o, *best = NULL;
+	for (size_t i = 0; (o = sa_child_at(ike->sas, i)); i++)
+		if (o != c && o->sa_in && o->sa_out && addr_eq(&o->local, &c->local) &&
+		    addr_eq(&o->peer, &c->peer) && same_ksel(&o->sel, &c->sel))
+			best = o;
+	return best;
+}
+
+/* c's policies were just put (UPDPOLICY replaced any sibling's in place): the siblings
+ * no longer own any. */
+static void disown_siblings(struct ike *ike, const struct child_sa *c)
+{
+	struct child_sa *o;
+	for (size_t i = 0; (o = sa_child_at(ike->sas, i)); i++)
+		if (o != c && addr_eq(&o->local, &c->local) && addr_eq(&o->peer, &c->peer) &&
+		    same_ksel(&o->sel, &c->sel))
+			o->pol_in = o->pol_out = o->pol_fwd = false;
+}
+
+/* Point the pair's policies at c: in (and fwd) first, out last, each replacing the
+ * previous owner's in place, so no packet meets a missing policy. */
+int child_take_policies(struct ike *ike, struct child_sa *c)
+{
+	struct kernel *k = &ike->ctx->kern;
+	int r;
+	if ((r = put_policy(k, c, KDIR_IN)) < 0)
+		return r;
+	c->pol_in = true;
+	if (c->tunnel) {
+		if ((r = put_policy(k, c, KDIR_FWD)) < 0)
+			return r;
+		c->pol_fwd = true;
+	}
+	if ((r = put_policy(k, c, KDIR_OUT)) < 0)
+		return r;
+	c->pol_out = true;
+	disown_siblings(ike, c);
+	return 0;
+}
+
 void child_uninstall(struct ike *ike, struct child_sa *c)
 {
 	struct kernel *k = &ike->ctx->kern;
 	rekey_child_disarm(ike, c);
-	hand_over(ike, c);
-	if (c->pol_out)
-		del_policy(k, c, KDIR_OUT);
-	if (c->pol_in)
-		del_policy(k, c, KDIR_IN);
-	if (c->pol_fwd)
-		del_policy(k, c, KDIR_FWD);
+	hand_over(ike, c);      /* a Child SA of the same reqid takes c's claim */
+	bool sa_out = c->sa_out;
+	c->sa_in = c->sa_out = false;   /* not an heir of its own policies */
+	struct child_sa *heir = c->pol_out || c->pol_in ? sibling(ike, c) : NULL;
+	if (heir && child_take_policies(ike, heir) == 0) {
+		/* the policies now lead to the other Child SA: nothing of c's to delete */
+	} else {
+		if (c->pol_out)
+			del_policy(k, c, KDIR_OUT);
+		if (c->pol_in)
+			del_policy(k, c, KDIR_IN);
+		if (c->pol_fwd)
+			del_policy(k, c, KDIR_FWD);
+	}
 	c->pol_out = c->pol_in = c->pol_fwd = false;
-	if (c->sa_out)
+	if (sa_out)
 		(void)k->ops->sa_del(k, &c->peer, c->spi_out);
 	/* the inbound SPI was reserved even when no SA was installed on it */
 	if (c->spi_in)
 		(void)k->ops->sa_del(k, &c->local, c->spi_in);
-	c->sa_out = c->sa_in = false;
 }
 
 /* Does another Child SA with c's reqid and host pair hold the pair's policies? (A rekeyed
@@ -198,6 +256,7 @@ static int install_policies(struct ike *ike, struct child_sa *c)
 	if ((r = put_policy(k, c, KDIR_OUT)) < 0)
 		return r;
 	c->pol_out = true;
+	disown_siblings(ike, c);
 	if (same)
 		shunt_forget(ctx->shunts, &c->local, &c->peer);
 	else if (sh)

@@ -310,7 +310,8 @@ void msg_retransmit(struct ike *ike, struct ike_sa *sa)
 	if (!sa->req_out)
 		return;
 	uint64_t now = ike_now_ms(ike);
-	uint64_t budget = sa->conf.retransmit_timeout_ms ? sa->conf.retransmit_timeout_ms : 10000;
+	uint64_t budget = live_budget_ms(sa, sa->conf.retransmit_timeout_ms
+						  ? sa->conf.retransmit_timeout_ms : 10000);
 	uint64_t next = sa->rtx_interval_ms * 2;
 	if (now - sa->req_first_ms >= budget) {
 		char why[160];

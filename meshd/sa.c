@@ -125,6 +125,11 @@ void sa_ike_free(struct sa_table *t, struct ike_sa *sa)
 	}
 }
 
+uint32_t sa_next_serial(const struct sa_table *t)
+{
+	return t->next_serial;
+}
+
 struct child_sa *sa_child_new(struct sa_table *t, uint32_t ike_serial)
 {
 	if (grow((void ***)&t->child, &t->cap_child, t->n_child) < 0)

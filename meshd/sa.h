@@ -52,6 +52,7 @@ struct sa_conf {
 	uint32_t ikelifetime_s, salifetime_s, rekeymargin_s;
 	uint32_t replay_window;
 	bool fragmentation;           /* fragmentation= (RFC 7383) */
+	uint32_t dpddelay_ms, dpdtimeout_ms;   /* liveness (ike_live.c); 0 = off */
 	/* ike= and esp= parsed (esp without its KE groups): shared by every SA made from the
 	 * same strings, owned by the engine (ike.c) until it is freed, never changed — a
 	 * copy of each per SA was 9.6 KB of its 12 KB */
@@ -125,6 +126,16 @@ struct ike_sa {
 	uint32_t rekey_of;            /* made by rekeying this IKE SA, 0 = by IKE_AUTH */
 	uint32_t replaced_by;         /* rekeyed into this IKE SA, 0 = still current */
 	uint32_t del_seq;             /* req_seq of our Delete(ESP) under way, 0 = none */
+
+	/* liveness and replacement (ike_live.c) */
+	uint32_t up_serial;           /* the table's next serial when it was established: an
+	                               * SA with a lower serial was begun before this one was
+	                               * up; 0 = not established */
+	uint64_t last_rx_ms;          /* last authentic message from the peer, or last rise of
+	                               * its Child SAs' inbound bytes */
+	uint64_t esp_in_bytes;        /* inbound ESP bytes seen at the last liveness check */
+	uint64_t dpd_timer;           /* loop timer id, 0 = none */
+	uint32_t dpd_seq;             /* req_seq of the outstanding liveness probe, 0 = none */
 };
 
 struct child_sa {
@@ -191,6 +202,8 @@ struct ike_sa *sa_ike_at(const struct sa_table *t, size_t i);
 struct child_sa *sa_child_at(const struct sa_table *t, size_t i);
 size_t sa_ike_count(const struct sa_table *t);
 size_t sa_child_count(const struct sa_table *t);
+/* The serial the next new SA will get (not taken). */
+uint32_t sa_next_serial(const struct sa_table *t);
 /* The next instance number for a group (1, 2, ...). */
 unsigned sa_next_instance(struct sa_table *t);
 

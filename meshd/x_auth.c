@@ -85,7 +85,8 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* HDR, SK {IDi, IDr, AUTH, SAi2, TSi, TSr, [N(USE_TRANSPORT_MODE)]} --> */
+/* HDR, SK {IDi, IDr, AUTH, SAi2, TSi, TSr, [N(USE_TRANSPORT_MODE)], [N(INITIAL_CONTACT)]}
+ *   --> */
 enum verdict x_auth_initiate(struct xctx *x)
 {
 	struct ike *ike = x->ike;
@@ -118,6 +119,12 @@ enum verdict x_auth_initiate(struct xctx *x)
 	}
 	r = msg_start(sa, &m, IKE_XCHG_AUTH, false, sa->msgid_next, true);
 	ike_auth_emit(&m.e, &am, true);
+	if (live_initial_contact(ike, sa)) {
+		/* RFC 7296 §2.4: no other IKE SA with this peer; after a restart of ours it
+		 * drops what it still holds with us (ike_live.c) */
+		struct ike_notify n = { .type = IKE_N_INITIAL_CONTACT };
+		ike_emit_notify(&m.e, &n);
+	}
 	if (sa->conf.transport) {
 		struct ike_notify n = { .type = IKE_N_USE_TRANSPORT_MODE };
 		ike_emit_notify(&m.e, &n);
@@ -164,6 +171,8 @@ static const struct pol_entry *child_entry(struct xctx *x)
 static void responder_failed(struct xctx *x)
 {
 	struct meshd_ctx *ctx = x->ike->ctx;
+	if (live_pair_carried(x->ike, x->sa))
+		return;     /* another IKE SA carries the pair: a shunt would replace its policy */
 	const struct pol_entry *e = policy_classify_oe(ctx->pol, &x->sa->peer);
 	enum group_class gc = e ? policy_group(ctx->pol, e)->cls : GC_NONE;
 	if (gc == GC_OE_PASS || gc == GC_OE_DROP)
@@ -241,6 +250,9 @@ static enum verdict respond(struct xctx *x)
 		x->notify = IKE_N_AUTHENTICATION_FAILED;
 		return V_NOTIFY;
 	}
+
+	/* a restarted peer: its old SAs go before the new Child SA takes the pair */
+	live_replace(ike, sa, ike_digest_notify(d, IKE_N_INITIAL_CONTACT) != NULL);
 
 	/* the Child SA: mode, proposal, selectors */
 	bool want_transport = ike_digest_notify(d, IKE_N_USE_TRANSPORT_MODE) != NULL;
@@ -351,6 +363,7 @@ static enum verdict process_response(struct xctx *x)
 		ike_auth_reject_responder(x);
 		return V_FAIL;
 	}
+	live_replace(ike, sa, ike_digest_notify(d, IKE_N_INITIAL_CONTACT) != NULL);
 	struct suite esp;
 	if (proposals_accept(sa->conf.esp, &d->sa, &esp) < 0 || d->sa.prop[0].spi_size != 4) {
 		x_why(x, "peer chose an ESP proposal we did not offer");

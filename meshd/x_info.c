@@ -4,6 +4,7 @@
  *   HDR, SK {D(IKE)}                 -->   <-- HDR, SK {}
  *   HDR, SK {D(ESP, SPI...)}         -->   <-- HDR, SK {D(ESP, our SPIs)}
  *   HDR, SK {}                       -->   <-- HDR, SK {}
+ *   (we send the empty request with dpddelay=: ike_live.c)
  *
  * Deleting removes the Child SAs' kernel state at once (the group's trap shows through
  * again, so the next packet negotiates anew); the IKE SA waits for the answer in
@@ -120,9 +121,11 @@ static enum verdict peer_deletes_child(struct xctx *x)
 	return V_OK;
 }
 
-/* <-- HDR, SK {[D(ESP)]}: the answer to our Delete of a Child SA (ike_rekey.c) */
+/* <-- HDR, SK {[D(ESP)]}: the answer to our Delete of a Child SA (ike_rekey.c) or to our
+ * liveness check (ike_live.c; one request is outstanding at a time) */
 static enum verdict child_delete_done(struct xctx *x)
 {
+	x->sa->dpd_seq = 0;
 	rekey_delete_answered(x->ike, x->sa);
 	return V_OK;
 }
@@ -153,7 +156,7 @@ static const struct ike_transition rows[] = {
 	  .sk_req = PL(DELETE), .when = deletes_child_only, .to = IKES_ESTABLISHED,
 	  .handler = peer_deletes_child },
 	/* <-- HDR, SK {[D(ESP)]} */
-	{ .story = "Child SA Delete answered", .from = IKES_BIT(IKES_ESTABLISHED),
+	{ .story = "Child SA Delete or liveness check answered", .from = IKES_BIT(IKES_ESTABLISHED),
 	  .xchg = IKE_XCHG_INFORMATIONAL, .role = ROLE_RESPONSE, .req = PL(SK),
 	  .sk_opt = PL(DELETE), .to = IKES_ESTABLISHED, .handler = child_delete_done },
 	/* HDR, SK {} --> */

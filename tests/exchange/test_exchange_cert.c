@@ -355,6 +355,52 @@ START_TEST(null_peer_refused)
 }
 END_TEST
 
+/* ---- a NULL-authenticated IKE SA never replaces an authenticated one (libreswan-oe.md
+ * §4.1), not even with INITIAL_CONTACT: A and B authenticate with certificates (both groups
+ * also allow NULL), then "B" restarts with NULL authentication only and comes back.
+ *   HDR, SK {IDi(NULL), AUTH(13), N(INITIAL_CONTACT), ...} -->
+ *                  <-- HDR, SK {N(AUTHENTICATION_FAILED)}
+ * A keeps the authenticated SA, its kernel state, and puts no shunt over it. ---- */
+START_TEST(null_never_replaces_authenticated)
+{
+	NEED_OPENSSL();
+	struct node_conf a = cert_node("a", false, "rsasig,ecdsa,null"),
+			 b = cert_node("b", false, "rsasig,ecdsa,null");
+	struct net *net = net_new(&a, &b);
+	acquire(net->node[0].ctx, "10.0.1.1", "10.0.2.2", 0, 0);
+	pump(net);
+	ck_assert_uint_eq(counts(net, 0).ike_established, 1);
+	ck_assert_uint_eq(counts(net, 0).ike_anonymous, 0);
+	struct child_list before;
+	children(net, 0, &before);
+	ck_assert_uint_eq(before.n, 1);
+	struct node_conf null_only = { 0 };
+	node_restart(net, 1, &null_only);
+	flush(net);
+	acquire(net->node[1].ctx, "10.0.2.2", "10.0.1.1", 0, 0);
+	pump(net);
+	ck_assert_msg(strstr(logs(net, 0), "cannot replace authenticated IKE SA #1 with a "
+			     "NULL-authenticated one"), "%s", logs(net, 0));
+	ck_assert_str_eq(shunt_of(net, 1)->reason, "peer answered AUTHENTICATION_FAILED");
+	struct child_list after;
+	children(net, 0, &after);
+	ck_assert_uint_eq(after.n, 1);
+	ck_assert_uint_eq(after.c[0].serial, before.c[0].serial);
+	ck_assert_str_eq(after.c[0].peer_id, "C=US, O=meshd test, CN=b");
+	ck_assert_uint_eq(counts(net, 0).ike_total, 1);
+	ck_assert_ptr_null(shunt_of(net, 0));
+	struct ksel sel = { 0 };
+	ck_assert(prefix_parse("10.0.1.1/32", &sel.src, false, NULL));
+	ck_assert(prefix_parse("10.0.2.2/32", &sel.dst, false, NULL));
+	const struct kpolicy *out = kmock_find(&net->node[0].ctx->kern, &sel, KDIR_OUT);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(out->act, KACT_IPSEC);
+	ck_assert_uint_eq(out->reqid, before.c[0].reqid);
+	ck_assert_uint_eq(kmock_sa_count(&net->node[0].ctx->kern), 2);
+	net_free(net);
+}
+END_TEST
+
 /* ---- the responder's kernel has no ESP: both sides still authenticate each other ----
  *                <-- HDR, SK {IDr, CERT, AUTH, N(NO_PROPOSAL_CHOSEN)} */
 START_TEST(responder_kernel_without_esp)
@@ -395,6 +441,7 @@ static Suite *exchange_cert_suite(void)
 	tcase_add_test(tc, wrong_san_address);
 	tcase_add_test(tc, no_node_certificate);
 	tcase_add_test(tc, null_peer_refused);
+	tcase_add_test(tc, null_never_replaces_authenticated);
 	tcase_add_test(tc, responder_kernel_without_esp);
 	suite_add_tcase(s, tc);
 	return s;

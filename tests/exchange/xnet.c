@@ -135,18 +135,31 @@ struct net *net_new(const struct node_conf *a, const struct node_conf *b)
 	return net;
 }
 
+static void node_stop(struct node *n)
+{
+	daemon_stop(n->ctx);
+	free(n->ctx);
+	fclose(n->logf);
+	free(n->logbuf);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", n->dir);
+	ck_assert_int_eq(system(cmd), 0);
+	memset(n, 0, sizeof(*n));
+}
+
+void node_restart(struct net *net, int i, const struct node_conf *nc)
+{
+	char addr[ADDR_STRLEN];
+	static const struct node_conf def;
+	addr_str(&net->node[i].addr, addr);
+	node_stop(&net->node[i]);
+	node_start(net, i, addr, nc ? nc : &def);
+}
+
 void net_free(struct net *net)
 {
-	for (int i = 0; i < 2; i++) {
-		struct node *n = &net->node[i];
-		daemon_stop(n->ctx);
-		free(n->ctx);
-		fclose(n->logf);
-		free(n->logbuf);
-		char cmd[128];
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", n->dir);
-		ck_assert_int_eq(system(cmd), 0);
-	}
+	for (int i = 0; i < 2; i++)
+		node_stop(&net->node[i]);
 	for (size_t i = 0; i < net->nq; i++)
 		free(net->q[i].p);
 	for (size_t i = 0; i < net->nall; i++)

@@ -75,6 +75,9 @@ void node_start(struct net *net, int i, const char *addr, const struct node_conf
 /* A = 10.0.1.1 with a, B = 10.0.2.2 with b (NULL = defaults). */
 struct net *net_new(const struct node_conf *a, const struct node_conf *b);
 void net_free(struct net *net);
+/* Daemon i dies without a word (kill -9: its kernel state goes with it) and starts again
+ * at the same address with nc. */
+void node_restart(struct net *net, int i, const struct node_conf *nc);
 void write_file(const char *dir, const char *name, const char *text);
 /* Node i's log so far. */
 const char *logs(struct net *net, int i);

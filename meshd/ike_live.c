@@ -1,0 +1,317 @@
+/* ike_live.c — the life of an established IKE SA beyond its exchanges: liveness checks
+ * (dpddelay=, RFC 7296 §2.4), INITIAL_CONTACT after a peer restarted (§2.4), and which IKE
+ * SA carries a host pair when there are two of them (crossing streams).
+ *
+ * Liveness. With dpddelay= set, an established IKE SA notes when it last heard from the
+ * peer: any authentic IKE message, or a rise of its Child SAs' inbound ESP bytes (kernel
+ * counters, read when the timer fires). Idle for dpddelay, it sends an empty
+ * INFORMATIONAL request; it is retransmitted as usual, but only for dpdtimeout (the
+ * retransmit budget when dpdtimeout= is 0). No answer: the peer is dead, every
+ * established IKE SA with it is deleted locally (nothing is sent) with its Child SAs'
+ * kernel state, and no failure shunt is put: the group's trap shows through again, so the
+ * next packet negotiates anew.
+ *
+ * Replacement. A peer that restarted has lost its SAs while we keep ours: the first new IKE
+ * SA it makes with us replaces them. We mark our IKE_AUTH request with INITIAL_CONTACT when
+ * we hold no other IKE SA with that peer (always so after our own start). On receipt,
+ * once the peer authenticated, every IKE SA with that peer that was already established
+ * before the new one began goes away silently (the peer rebooted: a Delete would only meet
+ * an unknown SPI), provided it authenticated the same identity or was NULL-authenticated:
+ * a NULL-authenticated SA never replaces an authenticated one (ike_auth.c refuses it,
+ * libreswan-oe.md §4.1), and NULL replaces NULL only for the same address (we only look at
+ * the same address). Without INITIAL_CONTACT the peer held another IKE SA with us when
+ * it sent IKE_AUTH, so the two are treated as crossing streams (below): our view of which
+ * began first can differ from the peer's when datagrams were lost or late. The old SA is
+ * then asked with a liveness check: a peer that lost it (an implementation that never
+ * sends INITIAL_CONTACT) cannot answer, and that SA alone goes.
+ *
+ * Crossing streams (DESIGN.md §2.2 item 6; Libreswan #1903, #2184, #1635). Two hosts whose
+ * packets trigger each other at the same moment both initiate, and both answer the other:
+ * two IKE SAs with one Child SA each, negotiated at the same time (each began before the
+ * other was up: what tells them apart from a stale SA above). The kernel has one policy
+ * per selector and direction, so only one Child SA can be in use, and the two ends must
+ * pick the same one without talking about it: both keep the IKE SA that the host with the
+ * numerically lower address initiated (the lower initiator SPI if one host began both).
+ * The winner's Child SA takes the policies over (in place, ike_child.c), then the loser is
+ * deleted by its own initiator with an ordinary INFORMATIONAL Delete; the other end only
+ * waits for that Delete. The rule holds under loss and reordering because it needs
+ * nothing but what each end already has: if one of the two negotiations never completes,
+ * there is nothing to choose, and the one that did complete stays (a failed attempt does
+ * not put a failure shunt over a pair another IKE SA carries: exchange.c). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "exchange.h"
+#include "ike_emit.h"
+
+static bool same_pair(const struct ike_sa *a, const struct ike_sa *b)
+{
+	return addr_eq(&a->local, &b->local) && addr_eq(&a->peer, &b->peer);
+}
+
+static bool is_up(const struct ike_sa *o)
+{
+	return o->state == IKES_ESTABLISHED && o->child_up && o->up_serial;
+}
+
+bool live_initial_contact(const struct ike *ike, const struct ike_sa *sa)
+{
+	struct ike_sa *o;
+	for (size_t i = 0; (o = sa_ike_at(ike->sas, i)); i++)
+		if (o != sa && addr_eq(&o->peer, &sa->peer))
+			return false;
+	return true;
+}
+
+uint32_t live_pair_carried(const struct ike *ike, const struct ike_sa *sa)
+{
+	struct ike_sa *o;
+	for (size_t i = 0; (o = sa_ike_at(ike->sas, i)); i++)
+		if (o != sa && same_pair(o, sa) && o->state == IKES_ESTABLISHED && o->child_up)
+			return o->serial;
+	return 0;
+}
+
+/* o was established before sa began: sa replaces it. */
+static bool stale(const struct ike_sa *o, const struct ike_sa *sa)
+{
+	return o != sa && is_up(o) && o->up_serial <= sa->serial && same_pair(o, sa);
+}
+
+void live_replace(struct ike *ike, struct ike_sa *sa, bool initial_contact)
+{
+	bool null = sa->peer_id_type == IKE_ID_NULL;
+	for (size_t i = 0; i < sa_ike_count(ike->sas);) {
+		struct ike_sa *o = sa_ike_at(ike->sas, i);
+		if (!stale(o, sa)) {
+			i++;
+			continue;
+		}
+		bool o_null = o->peer_id_type == IKE_ID_NULL;
+		if (null && !o_null) {
+			/* ike_auth.c refuses this before we get here; never let it through */
+			sa_log(ike, sa, LOG_LVL_INFO, "not replacing authenticated SA #%u with a "
+			       "NULL-auth SA", o->serial);
+			i++;
+			continue;
+		}
+		if (initial_contact && (o_null || strcmp(o->peer_id, sa->peer_id) == 0)) {
+			sa_log(ike, sa, LOG_LVL_INFO, "peer restarted (INITIAL_CONTACT): IKE SA #%u "
+			       "and its Child SAs replaced by #%u", o->serial, sa->serial);
+			exchange_kill(ike, o, "replaced after the peer restarted");
+			continue;     /* o is gone: i is the next one */
+		}
+		if (initial_contact)
+			sa_log(ike, sa, LOG_LVL_INFO, "INITIAL_CONTACT from '%s': IKE SA #%u with "
+			       "'%s' is not replaced", sa->peer_id, o->serial, o->peer_id);
+		i++;    /* without INITIAL_CONTACT: live_up decides */
+	}
+}
+
+/* Of a and b, negotiated at the same time with one peer, the IKE SA both ends keep. */
+static struct ike_sa *crossing_winner(struct ike_sa *a, struct ike_sa *b)
+{
+	if (a->initiator != b->initiator) {
+		bool we_lower = addr_cmp(&a->local, &a->peer) < 0;
+		return a->initiator == we_lower ? a : b;
+	}
+	return a->spi_i < b->spi_i ? a : b;
+}
+
+static struct child_sa *child_of(struct ike *ike, const struct ike_sa *sa)
+{
+	struct child_sa *c, *last = NULL;
+	for (size_t i = 0; (c = sa_child_at(ike->sas, i)); i++)
+		if (c->ike_serial == sa->serial && c->sa_in && c->sa_out)
+			last = c;
+	return last;
+}
+
+/* sa and o are both up with the same peer and were negotiated at the same time. */
+static void settle_crossing(struct ike *ike, struct ike_sa *sa, struct ike_sa *o)
+{
+	struct ike_sa *win = crossing_winner(sa, o), *lose = win == sa ? o : sa;
+	char ws[ADDR_STRLEN];
+	struct child_sa *wc = child_of(ike, win);
+	if (wc && !wc->pol_out && child_take_policies(ike, wc) < 0)
+		sa_log(ike, win, LOG_LVL_WARN, "crossing streams: kernel refused the policies of "
+		       "Child SA #%u", wc->serial);
+	addr_str(win->initiator ? &win->local : &win->peer, ws);
+	if (!lose->initiator) {
+		sa_log(ike, lose, LOG_LVL_INFO, "crossing streams: IKE SA #%u (initiated by %s) "
+		       "carries the pair; the peer deletes #%u", win->serial, ws, lose->serial);
+		return;
+	}
+	sa_log(ike, lose, LOG_LVL_INFO, "crossing streams: IKE SA #%u (initiated by %s) carries "
+	       "the pair; deleting ours, #%u", win->serial, ws, lose->serial);
+	(void)exchange_initiate(ike, lose, &xchg_info);
+}
+
+static void dpd_arm(struct ike *ike, struct ike_sa *sa, uint64_t after)
+{
+	ike_timer_cancel(ike, &sa->dpd_timer);
+	sa->dpd_timer = ike_timer_arm(ike, sa->serial, T_DPD, after);
+}
+
+void live_half_open(struct ike *ike, struct ike_sa *sa)
+{
+	uint64_t budget = sa->conf.retransmit_timeout_ms ? sa->conf.retransmit_timeout_ms : 10000;
+	ike_timer_cancel(ike, &sa->expire_timer);
+	sa->expire_timer = ike_timer_arm(ike, sa->serial, T_IKE_EXPIRE, 2 * budget);
+}
+
+void live_up(struct ike *ike, struct ike_sa *sa)
+{
+	sa->up_serial = sa_next_serial(ike->sas);
+	sa->last_rx_ms = ike_now_ms(ike);
+	if (sa->conf.dpddelay_ms)
+		dpd_arm(ike, sa, sa->conf.dpddelay_ms);
+	struct ike_sa *o;
+	for (size_t i = 0; (o = sa_ike_at(ike->sas, i)); i++) {
+		if (o == sa || !is_up(o) || !same_pair(o, sa))
+			continue;
+		uint32_t os = o->serial;
+		bool old = stale(o, sa);
+		settle_crossing(ike, sa, o);
+		/* o was up before the peer began sa, and the peer sent no INITIAL_CONTACT:
+		 * crossing streams where our view of the order differs from the peer's, or a
+		 * peer that lost o without saying so. Ask o: a peer that lost it cannot
+		 * answer, and o alone goes (live_probe_lost). */
+		if (old && (o = sa_ike_by_serial(ike->sas, os)) && o->state == IKES_ESTABLISHED &&
+		    !o->req_out) {
+			sa_log(ike, o, LOG_LVL_INFO, "the peer began IKE SA #%u while #%u was up, "
+			       "without INITIAL_CONTACT: checking that it still has #%u",
+			       sa->serial, os, os);
+			(void)exchange_initiate(ike, o, &xchg_dpd);
+		}
+		break;
+	}
+}
+
+void live_rekeyed(struct ike *ike, struct ike_sa *sa)
+{
+	const struct ike_sa *old = sa_ike_by_serial(ike->sas, sa->rekey_of);
+	sa->up_serial = old && old->up_serial ? old->up_serial : sa_next_serial(ike->sas);
+	sa->last_rx_ms = ike_now_ms(ike);
+	if (sa->conf.dpddelay_ms)
+		dpd_arm(ike, sa, sa->conf.dpddelay_ms);
+}
+
+/* The Child SAs' inbound bytes went up since the last look: the peer is alive. */
+static void esp_activity(struct ike *ike, struct ike_sa *sa, uint64_t now)
+{
+	struct kernel *k = &ike->ctx->kern;
+	if (!k->ops->sa_stats)
+		return;
+	uint64_t bytes = 0;
+	struct child_sa *c;
+	for (size_t i = 0; (c = sa_child_at(ike->sas, i)); i++) {
+		struct ksa_stats st;
+		if (c->ike_serial == sa->serial && c->sa_in &&
+		    k->ops->sa_stats(k, &c->local, c->spi_in, &st) == 0)
+			bytes += st.bytes;
+	}
+	if (bytes != sa->esp_in_bytes)     /* a rise, or a rekeyed Child SA counting anew */
+		sa->last_rx_ms = now;
+	sa->esp_in_bytes = bytes;
+}
+
+void live_dpd(struct ike *ike, struct ike_sa *sa)
+{
+	sa->dpd_timer = 0;
+	uint64_t delay = sa->conf.dpddelay_ms;
+	if (sa->state != IKES_ESTABLISHED || !delay || sa->replaced_by)
+		return;     /* a rekeyed IKE SA: its successor checks */
+	uint64_t now = ike_now_ms(ike);
+	esp_activity(ike, sa, now);
+	uint64_t idle = now - sa->last_rx_ms;
+	if (idle < delay) {
+		dpd_arm(ike, sa, delay - idle);
+		return;
+	}
+	if (!sa->req_out) {
+		sa_log(ike, sa, LOG_LVL_DEBUG, "nothing from the peer for %llu ms: liveness check",
+		       (unsigned long long)idle);
+		uint32_t serial = sa->serial;
+		if (exchange_initiate(ike, sa, &xchg_dpd) != V_OK ||
+		    !(sa = sa_ike_by_serial(ike->sas, serial)))
+			return;
+	}
+	dpd_arm(ike, sa, delay);
+}
+
+uint64_t live_budget_ms(const struct ike_sa *sa, uint64_t budget)
+{
+	if (sa->dpd_seq && sa->req_out && sa->dpd_seq == sa->req_seq && sa->conf.dpdtimeout_ms)
+		return sa->conf.dpdtimeout_ms;
+	return budget;
+}
+
+/* Every established (or deleting) IKE SA with peer goes, nothing sent. */
+static void peer_dead(struct ike *ike, const struct addr *peer_in)
+{
+	struct addr peer = *peer_in;
+	for (size_t i = 0; i < sa_ike_count(ike->sas);) {
+		struct ike_sa *o = sa_ike_at(ike->sas, i);
+		if (!addr_eq(&o->peer, &peer) ||
+		    (o->state != IKES_ESTABLISHED && o->state != IKES_DELETING)) {
+			i++;
+			continue;
+		}
+		exchange_kill(ike, o, "peer dead (liveness)");
+	}
+}
+
+bool live_probe_lost(struct ike *ike, struct ike_sa *sa)
+{
+	if (!sa->dpd_seq || !sa->req_out || sa->dpd_seq != sa->req_seq)
+		return false;
+	char ps[ADDR_STRLEN];
+	uint64_t waited = ike_now_ms(ike) - sa->req_first_ms;
+	addr_str(&sa->peer, ps);
+	struct ike_sa *o;
+	for (size_t i = 0; (o = sa_ike_at(ike->sas, i)); i++) {
+		if (o != sa && is_up(o) && same_pair(o, sa) && o->up_serial > sa->up_serial) {
+			/* a newer IKE SA with the peer works: the peer only lost this one */
+			sa_log(ike, sa, LOG_LVL_INFO, "no answer to a liveness check for %llu s: the "
+			       "peer lost IKE SA #%u; #%u carries the pair",
+			       (unsigned long long)((waited + 500) / 1000), sa->serial, o->serial);
+			exchange_kill(ike, sa, "the peer lost it");
+			return true;
+		}
+	}
+	log_info(&ike->ctx->log, "peer %s dead (no answer to liveness for %llu s): deleting its "
+		 "SAs, the trap is back", ps, (unsigned long long)((waited + 500) / 1000));
+	peer_dead(ike, &sa->peer);
+	return true;
+}
+
+/* HDR, SK {} --> (a liveness check, RFC 7296 §1.4) */
+static enum verdict probe(struct xctx *x)
+{
+	struct ike_sa *sa = x->sa;
+	struct msg_out m;
+	struct buf out = { 0 };
+	int r = msg_start(sa, &m, IKE_XCHG_INFORMATIONAL, false, sa->msgid_next, true);
+	if (r < 0 || msg_seal(sa, &m, &out) < 0) {
+		msg_abort(&m);
+		x_why(x, "cannot build the liveness check");
+		return V_FAIL;
+	}
+	msg_send_request(x->ike, sa, &out);
+	sa->dpd_seq = sa->req_seq;
+	return V_OK;
+}
+
+static const struct ike_transition rows[] = {
+	/* HDR, SK {} --> */
+	{ .story = "send a liveness check", .from = IKES_BIT(IKES_ESTABLISHED),
+	  .xchg = IKE_XCHG_INFORMATIONAL, .role = ROLE_INITIATE, .to = IKES_ESTABLISHED,
+	  .handler = probe },
+};
+
+/* Only for exchange_initiate: the answer is dispatched by xchg_info ("liveness answered"). */
+const struct ike_exchange xchg_dpd = { "INFORMATIONAL", rows, ARRAY_LEN(rows) };
