@@ -41,6 +41,12 @@ void ike_frag_pending_clear(struct ike_frag *f)
 	f->pending_np = 0;
 }
 
+bool ike_frag_idle(const struct ike_frag *f)
+{
+	return !f || (f->req.n == 0 && f->resp.n == 0 && !f->pending_pt.p && !f->rx[0].active &&
+		      !f->rx[1].active && !f->req_first.p);
+}
+
 void ike_frag_free(struct ike_frag *f)
 {
 	if (!f)

@@ -73,6 +73,9 @@ void ike_frag_free(struct ike_frag *f);
 void ike_frag_train_clear(struct ike_frag_train *t);
 void ike_frag_rx_reset(struct ike_frag_rx *rx);
 void ike_frag_pending_clear(struct ike_frag *f);
+/* Nothing kept: no train, no reassembly under way, no pending plaintext or fragment 1
+ * (the owner may free it; an idle struct ike_frag is 2 KB per SA). True for NULL. */
+bool ike_frag_idle(const struct ike_frag *f);
 
 /* Results of ike_frag_rx_add. */
 enum {

@@ -170,6 +170,15 @@ static uint16_t nat_port(const struct ike *ike)
 	return p ? p : 4500;
 }
 
+/* The fragment state once it holds nothing: made again when a message needs it. */
+static void frag_drop_idle(struct ike_sa *sa)
+{
+	if (sa->fr && ike_frag_idle(sa->fr)) {
+		ike_frag_free(sa->fr);
+		sa->fr = NULL;
+	}
+}
+
 /* Split msg into fragments in t when it was sealed with fragmentation on and does not fit
  * (RFC 7383 §2.5). t is emptied first; it stays empty when msg goes whole. */
 static void split(struct ike *ike, struct ike_sa *sa, const struct buf *msg,
@@ -214,6 +223,7 @@ static void split(struct ike *ike, struct ike_sa *sa, const struct buf *msg,
 	       ike_xchg_name(h.xchg), h.flags & IKE_FLAG_R ? "response" : "request", msg->len, n);
 done:
 	ike_frag_pending_clear(f);
+	frag_drop_idle(sa);      /* t is then empty: the caller sends msg whole */
 }
 
 int msg_send_raw(struct ike *ike, const struct addr *from, uint16_t sport,
@@ -296,6 +306,7 @@ void msg_request_done(struct ike *ike, struct ike_sa *sa)
 	if (sa->fr) {
 		ike_frag_train_clear(&sa->fr->req);
 		ike_frag_rx_reset(&sa->fr->rx[1]);
+		frag_drop_idle(sa);
 	}
 }
 
