@@ -301,6 +301,7 @@ int ike_sa_configure(struct ike *ike, struct ike_sa *sa, const struct pol_entry 
 	c->replay_window = cc->replay_window;
 	c->fragmentation = cc->fragmentation;
 	c->rekey = cc->rekey;
+	c->pfs = cc->pfs;
 	c->rekeyfuzz_pct = cc->rekeyfuzz_pct;
 	c->dpddelay_ms = cc->dpddelay_s * 1000;
 	c->dpdtimeout_ms = cc->dpdtimeout_s * 1000;
@@ -450,6 +451,8 @@ void ike_counts(const struct ike *ike, struct ike_counts *out)
 	struct ike_sa *sa;
 	for (size_t i = 0; (sa = sa_ike_at(ike->sas, i)); i++) {
 		out->ike_total++;
+		if (sa->replaced_by)
+			continue;     /* rekeyed: waiting for its Delete, like DELETING */
 		if (sa->state == IKES_ESTABLISHED) {
 			out->ike_established++;
 			if (sa->peer_id_type == IKE_ID_NULL)

@@ -59,6 +59,7 @@ struct sa_conf {
 	const struct proposals *ike, *esp;
 	/* rekeying (ike_rekey.c, x_create.c) */
 	bool rekey;                   /* rekey=: false = let SAs expire */
+	bool pfs;                     /* pfs=: a KE in Child SA rekeys */
 	uint32_t rekeyfuzz_pct;
 	uint16_t esp_dh[4];           /* KE groups esp= names for PFS (stripped from esp);
 	                               * none: the IKE SA's group (libreswan-oe.md §5.6) */

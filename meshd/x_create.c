@@ -153,7 +153,7 @@ static void pfs_proposals(const struct ike_sa *sa, struct proposals *p)
 {
 	uint16_t own = sa->dh_group;
 	const uint16_t *g = sa->conf.n_esp_dh ? sa->conf.esp_dh : &own;
-	unsigned ng = sa->conf.n_esp_dh ? sa->conf.n_esp_dh : 1;
+	unsigned ng = !sa->conf.pfs ? 0 : sa->conf.n_esp_dh ? sa->conf.n_esp_dh : 1;
 	*p = *sa->conf.esp;
 	for (unsigned i = 0; i < p->sa.n_prop; i++) {
 		struct ike_proposal *pr = &p->sa.prop[i];
@@ -171,6 +171,8 @@ static void pfs_proposals(const struct ike_sa *sa, struct proposals *p)
 
 static bool child_group_ok(const struct ike_sa *sa, uint16_t g)
 {
+	if (!sa->conf.pfs)
+		return false;
 	if (!sa->conf.n_esp_dh)
 		return g == sa->dh_group;
 	for (unsigned i = 0; i < sa->conf.n_esp_dh; i++)
@@ -277,6 +279,8 @@ static struct ike_rekey *rk_new(enum rk_kind kind, uint16_t group)
 static int rk_keys(struct ike *ike, struct ike_rekey *rk, struct crypto_buf *pub)
 {
 	int r = new_nonce(&rk->ni);
+	if (!rk->dh_group)
+		return r;     /* pfs=no */
 	if (r == 0)
 		r = crypto_dh_new(ike->crypto, rk->dh_group, &rk->dh);
 	if (r == 0)
@@ -320,7 +324,8 @@ static int request_child(struct ike *ike, struct ike_sa *sa, const struct child_
 	}
 	ike_emit_sa(&m.e, &p.sa);
 	ike_emit_nonce(&m.e, rk->ni.p, rk->ni.len);
-	ike_emit_ke(&m.e, rk->dh_group, pub.p, pub.len);
+	if (rk->dh_group)
+		ike_emit_ke(&m.e, rk->dh_group, pub.p, pub.len);
 	ike_emit_ts(&m.e, IKE_PL_TSI, &rk->ts_i);
 	ike_emit_ts(&m.e, IKE_PL_TSR, &rk->ts_r);
 	crypto_buf_free(&pub);
@@ -350,13 +355,14 @@ static int start_child(struct ike *ike, struct ike_sa *sa, struct child_sa *c, u
 	}
 	sa->rk = rk;
 	sa_log(ike, sa, LOG_LVL_INFO, "rekeying Child SA #%u (PFS %s)", c->serial,
-	       ike_dh_short(group));
+	       group ? ike_dh_short(group) : "none");
 	return 0;
 }
 
 int x_create_rekey_child(struct ike *ike, struct ike_sa *sa, struct child_sa *c)
 {
-	return start_child(ike, sa, c, sa->conf.n_esp_dh ? sa->conf.esp_dh[0] : sa->dh_group, 0);
+	uint16_t g = !sa->conf.pfs ? 0 : sa->conf.n_esp_dh ? sa->conf.esp_dh[0] : sa->dh_group;
+	return start_child(ike, sa, c, g, 0);
 }
 
 /* HDR, SK {SA, Ni, KEi} --> */
@@ -548,8 +554,9 @@ static enum verdict child_answered(struct xctx *x, struct ike_rekey *rk)
 	pfs_proposals(sa, &p);
 	if (!old)
 		return rekey_failed(x, rk, "the Child SA went away meanwhile");
+	bool ke = d->sk_pl & PL(KE);
 	if (proposals_accept(&p, &d->sa, &esp) < 0 || d->sa.prop[0].spi_size != 4 ||
-	    esp.dh != rk->dh_group || !(d->sk_pl & PL(KE)) || d->ke.group != rk->dh_group)
+	    esp.dh != rk->dh_group || ke != (rk->dh_group != 0) || (ke && d->ke.group != rk->dh_group))
 		return rekey_failed(x, rk, "peer chose an ESP proposal we did not offer");
 	if ((ike_digest_notify(d, IKE_N_USE_TRANSPORT_MODE) != NULL) != sa->conf.transport)
 		return rekey_failed(x, rk, "peer answered with another mode");
@@ -559,7 +566,7 @@ static enum verdict child_answered(struct xctx *x, struct ike_rekey *rk)
 	    !same_ksel(&sel, &old->sel))
 		return rekey_failed(x, rk, "peer's selectors differ from the Child SA's");
 	struct crypto_buf gir = { 0 };
-	if (shared_secret(&rk->dh, d, &gir) < 0)
+	if (ke && shared_secret(&rk->dh, d, &gir) < 0)
 		return rekey_failed(x, rk, "peer's KE payload is not a valid value");
 	struct child_sa *c = successor(ike, sa, old, &esp, rk->spi_in, be32(d->sa.prop[0].spi),
 				       true);
@@ -657,7 +664,7 @@ static enum verdict answered(struct xctx *x)
 {
 	struct ike_rekey *rk = x->sa->rk;
 	if (!rk)
-		return V_IGNORE;
+		return V_OK;      /* not a request of ours that we still know: just done */
 	x->sa->rk = NULL;
 	msg_request_done(x->ike, x->sa);    /* answered: the next request may go now */
 	enum verdict v = rk->kind == RK_CHILD ? child_answered(x, rk) : ike_answered(x, rk);
@@ -693,7 +700,7 @@ static enum verdict refused(struct xctx *x)
 	struct ike_rekey *rk = sa->rk;
 	const struct ike_notify *n = NULL;
 	if (!rk)
-		return V_IGNORE;
+		return V_OK;
 	sa->rk = NULL;
 	msg_request_done(ike, sa);
 	for (unsigned i = 0; i < x->d->n_notify && !n; i++)

@@ -15,7 +15,9 @@
 #include "ike.h"
 #include "kernel_mock.h"
 #include "loop.h"
+#include "ike_emit.h"
 #include "oe.h"
+#include "ts.h"
 #include "unit.h"
 #include "xnet.h"
 
@@ -434,7 +436,66 @@ START_TEST(rekey_no_proposal_chosen)
 }
 END_TEST
 
-/* ---- a CREATE_CHILD_SA for an additional Child SA: NO_ADDITIONAL_SAS ---- */
+/* ---- a CREATE_CHILD_SA for an additional Child SA: NO_ADDITIONAL_SAS ----
+ *   HDR, SK {SA, Ni, TSi, TSr} -->  <-- HDR, SK {N(NO_ADDITIONAL_SAS)} */
+START_TEST(additional_child_refused)
+{
+	struct net *net = up(CHILD_LIFE, CHILD_LIFE);
+	struct ike_sa *sa = ike_sa_of(net, 0);
+	struct msg_out m;
+	struct buf out = { 0 };
+	uint8_t ni[32] = { 1, 2, 3 };
+	struct ike_ts_list tsi, tsr;
+	struct ts_end le = { sa->local, 0, 0 }, pe = { sa->peer, 0, 0 };
+	ck_assert_int_eq(ts_build(&le, &pe, &tsi, &tsr), 0);
+	struct ike_sa_pld p = sa->conf.esp->sa;
+	for (unsigned i = 0; i < p.n_prop; i++) {
+		p.prop[i].spi_size = 4;
+		p.prop[i].spi[3] = 0x42;
+	}
+	ck_assert_int_eq(msg_start(sa, &m, IKE_XCHG_CREATE_CHILD_SA, false, sa->msgid_next, true),
+			 0);
+	ike_emit_sa(&m.e, &p);
+	ike_emit_nonce(&m.e, ni, sizeof(ni));
+	ike_emit_ts(&m.e, IKE_PL_TSI, &tsi);
+	ike_emit_ts(&m.e, IKE_PL_TSR, &tsr);
+	ck_assert_int_eq(msg_seal(sa, &m, &out), 0);
+	msg_send_request(net->node[0].ctx->ike, sa, &out);
+	pump(net);
+	has_log(net, 1, "CREATE_CHILD_SA: answering NO_ADDITIONAL_SAS");
+	ck_assert(!sa->req_out);
+	one_child(net);
+	run(net, 20000, true);
+	ck_assert_uint_eq(counts(net, 0).ike_total, 1);
+	ck_assert_uint_eq(counts(net, 0).retransmits, 0);
+	net_free(net);
+}
+END_TEST
+
+/* ---- pfs=no: the rekey carries no KE ---- */
+START_TEST(rekey_without_pfs)
+{
+	struct net *net = up(CHILD_LIFE "\tpfs=no\n", CHILD_LIFE "\tpfs=no\n");
+	struct ike_child_info old = one_child(net);
+	run(net, 50000, true);
+	ck_assert_uint_gt(one_child(net).serial, old.serial);
+	has_log(net, 0, "rekeying Child SA #2 (PFS none)");
+	has_log(net, 1, "Child SA #2 rekeyed as #3 (responder, PFS none)");
+	net_free(net);
+}
+END_TEST
+
+/* a peer that wants PFS and one that does not: NO_PROPOSAL_CHOSEN, strict */
+START_TEST(pfs_mismatch_refused)
+{
+	struct net *net = up(CHILD_LIFE, CHILD_LIFE "\tpfs=no\n");
+	run(net, 50000, true);
+	has_log(net, 1, "no proposal chosen (ESP rekey)");
+	has_log(net, 0, "rekey of Child SA #2 failed: peer answered NO_PROPOSAL_CHOSEN");
+	ck_assert_uint_eq(one_child(net).serial, 2);
+	net_free(net);
+}
+END_TEST
 
 /* ---- rekey=no: nothing is rekeyed; at salifetime the SAs are gone ---- */
 START_TEST(rekey_no_expires)
@@ -451,6 +512,60 @@ START_TEST(rekey_no_expires)
 	ck_assert_uint_eq(counts(net, 0).ike_total, 0);
 	ck_assert_uint_eq(counts(net, 1).ike_total, 0);
 	net_free(net);
+}
+END_TEST
+
+/* The inner payloads of the request last queued by node 0, as node 1 decrypts them, into
+ * dir/name: the seed format of tests/fuzz/fuzz_create_child.c (first payload type, then
+ * the chain). */
+static void keep_inner(struct net *net, const char *dir, const char *name)
+{
+	struct ike_digest *d = malloc(sizeof(*d));
+	struct buf pt = { 0 };
+	const struct pkt *k = &net->q[net->nq - 1];
+	struct ike *ike = net->node[1].ctx->ike;
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(ike_pld_parse(d, k->p, k->n), 0);
+	struct ike_sa *sa = sa_ike_by_spi(ike->sas, d->hdr.spi_i, d->hdr.spi_r, false);
+	ck_assert_ptr_nonnull(sa);
+	ck_assert_int_eq(msg_unprotect(ike, sa, d, &pt), 0);
+	size_t inner = pt.len - pt.p[pt.len - 1] - 1;
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	FILE *f = fopen(p, "wb");
+	ck_assert_ptr_nonnull(f);
+	fputc(d->sk.np, f);
+	fwrite(pt.p, 1, inner, f);
+	fclose(f);
+	buf_free_secret(&pt);
+	free(d);
+}
+
+/* Seeds for fuzz_create_child when asked (MESHD_WRITE_CORPUS=dir): a Child SA rekey
+ * request with and without PFS, an IKE SA rekey request, each made by fresh daemons (so
+ * the REKEY_SA SPI is the mock kernel's first, as in the fuzz harness). */
+START_TEST(capture_corpus)
+{
+	const char *dir = getenv("MESHD_WRITE_CORPUS");
+	const char *lifes[2] = { CHILD_LIFE, CHILD_LIFE "\tpfs=no\n" };
+	for (int i = 0; i < 3; i++) {
+		struct net *net = up(lifes[i == 1], lifes[i == 1]);
+		struct ike_child_info c = one_child(net);
+		if (i < 2) {
+			struct kexpire exp = { .dst = net->node[0].addr, .spi = c.spi_in,
+					       .proto = IKE_PROTO_ESP };
+			ike_expire(net->node[0].ctx->ike, &exp);
+		} else {
+			ck_assert_int_eq(x_create_rekey_ike(net->node[0].ctx->ike,
+							    ike_sa_of(net, 0)), 0);
+		}
+		ck_assert_uint_eq(net->nq, 1);
+		if (dir)
+			keep_inner(net, dir, i == 0 ? "rekey-child" : i == 1 ? "rekey-child-nopfs"
+									   : "rekey-ike");
+		pump(net);
+		net_free(net);
+	}
 }
 END_TEST
 
@@ -472,6 +587,10 @@ static Suite *suite(void)
 	tcase_add_test(t, busy_is_rekeyed);
 	tcase_add_test(t, rekey_no_proposal_chosen);
 	tcase_add_test(t, rekey_no_expires);
+	tcase_add_test(t, additional_child_refused);
+	tcase_add_test(t, rekey_without_pfs);
+	tcase_add_test(t, pfs_mismatch_refused);
+	tcase_add_test(t, capture_corpus);
 	suite_add_tcase(s, t);
 	return s;
 }
