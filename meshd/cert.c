@@ -591,10 +591,7 @@ static CERTCertList *anchors_get(struct cert_store *s, time_t now)
 		goto done;
 	for (CERTCertListNode *n = CERT_LIST_HEAD(all); !CERT_LIST_END(n, all);
 	     n = CERT_LIST_NEXT(n)) {
-		CERTCertTrust t;
-		if (CERT_GetCertTrust(n->cert, &t) != SECSuccess ||
-		    (t.sslFlags & (CERTDB_TRUSTED_CA | CERTDB_TRUSTED_CLIENT_CA)) == 0 ||
-		    !CERT_IsCACert(n->cert, NULL))
+		if (!cert_ca_trusted_now(n->cert))
 			continue;
 		CERTCertificate *dup = CERT_DupCertificate(n->cert);
 		if (CERT_AddCertToListTail(list, dup) != SECSuccess)

@@ -110,8 +110,27 @@ int cert_import_p12(const char *nssdir, const char *file, const char *pw, struct
  * node's identity): add a DER certificate under a nickname, or remove one. 0 or -errno. */
 int cert_db_add_der(const uint8_t *der, size_t len, const char *nick);
 int cert_db_del(const char *nick);
-/* Print every certificate: nickname, subject, issuer, serial, expiry, trust. */
-int cert_list(const char *nssdir, FILE *out, bool json);
+/* Print every certificate: nickname, subject, issuer, serial, expiry, trust; those that
+ * expire within warn_s (or expired) get a WARNING line (json: expiry_warning). */
+int cert_list(const char *nssdir, FILE *out, bool json, uint32_t warn_s);
+
+/* ---- expiry (cert_expiry.c) ---- */
+/* "in 301 days", "in 5 hours", "EXPIRED 3 days ago" into out; true when the certificate
+ * expires within warn_s or has expired (warn about it). No NSS. */
+bool cert_expiry_str(time_t not_after, time_t now, uint32_t warn_s, char *out, size_t cap);
+/* The trusted CA certificates (trust C or T) of the NSS database this process has open. */
+struct cert_ca_info {
+	char subject[512];
+	time_t not_after;
+};
+/* *out (malloc'd, caller frees) and *n; none when NSS is not open. 0 or -ENOMEM/-EIO. */
+int cert_trusted_cas(struct cert_ca_info **out, size_t *n);
+/* meshctl check (offline, opens nssdir): a warning through d for each node certificate
+ * nickname whose certificate (the one meshd would pick) expires within warn_s, and for
+ * each trusted CA that does. 0, or -errno when the database cannot be opened. */
+struct diag;
+int cert_expiry_check(const char *nssdir, const char *const *nicks, size_t n_nicks,
+		      uint32_t warn_s, struct diag *d);
 
 /* ---- the module's private part ----
  * What cert.c, cert_alg.c, cert_admin.c, cert_hostkey.c and cert_ike.c share, with NSS types. Only the module's own files define MESHD_CERT_INTERNAL
@@ -126,6 +145,7 @@ int cert_list(const char *nssdir, FILE *out, bool json);
 #include <p12.h>
 #include <p12plcy.h>
 #include <pk11pub.h>
+#include <pkcs11n.h>
 #include <prerror.h>
 #include <prprf.h>
 #include <secerr.h>
@@ -170,6 +190,10 @@ CK_RSA_PKCS_MGF_TYPE cert_hash_mgf(uint16_t hash);
 int cert_admin_open(const char *nssdir, bool create, NSSInitContext **ctx,
 		    PK11SlotInfo **slot);
 void cert_admin_close(NSSInitContext *ctx, PK11SlotInfo *slot);
+/* A CA certificate with C or T trust as the database says now, not as NSS cached it when
+ * the certificate was first loaded (cert_trust.c): the trust anchors and CERTREQ use it so
+ * that meshctl reload sees trust changes made by other processes. */
+bool cert_ca_trusted_now(CERTCertificate *c);
 /* RFC 7427 signature with a private key (cert.c; cert_sign and cert_rawkey_sign use it). */
 int cert_sign_key(SECKEYPrivateKey *key, enum cert_key_type type, uint16_t hash,
 		  const uint8_t *data, size_t len, struct buf *out_alg, struct buf *out_sig);

@@ -401,7 +401,7 @@ static void time_str(time_t t, char *out, size_t cap)
 		snprintf(out, cap, "?");
 }
 
-int cert_list(const char *nssdir, FILE *out, bool json)
+int cert_list(const char *nssdir, FILE *out, bool json, uint32_t warn_s)
 {
 	NSSInitContext *ctx;
 	PK11SlotInfo *slot;
@@ -436,11 +436,15 @@ int cert_list(const char *nssdir, FILE *out, bool json)
 		time_str(nb, nb_s, sizeof(nb_s));
 		time_str(na, na_s, sizeof(na_s));
 		trust_str(n->cert, trust, sizeof(trust));
+		char when[48];
+		bool warn = cert_expiry_str(na, time(NULL), warn_s, when, sizeof(when));
 		if (!json) {
 			fprintf(out, "%-24s %-8s %-20s %s\n", nick, trust[0] ? trust : "-", na_s,
 				subject);
-			fprintf(out, "%-24s issuer: %s; serial %s%s\n", "", issuer, serial,
-				has_key ? "; private key" : "");
+			fprintf(out, "%-24s issuer: %s; serial %s%s; expires %s\n", "", issuer,
+				serial, has_key ? "; private key" : "", when);
+			if (warn)
+				fprintf(out, "%-24s WARNING: expires %s\n", "", when);
 			continue;
 		}
 		fprintf(out, "%s{", first_cert ? "" : ",");
@@ -454,6 +458,8 @@ int cert_list(const char *nssdir, FILE *out, bool json)
 		json_kv_str(out, &first, "trust", trust);
 		json_kv_bool(out, &first, "ca", CERT_IsCACert(n->cert, NULL));
 		json_kv_bool(out, &first, "private_key", has_key);
+		json_kv_str(out, &first, "expires", when);
+		json_kv_bool(out, &first, "expiry_warning", warn);
 		fprintf(out, "}");
 	}
 	if (json)

@@ -17,10 +17,7 @@
 /* Trusted the way cert.c's anchors are: a CA certificate with C or T SSL trust. */
 static bool trusted_ca(CERTCertificate *c)
 {
-	CERTCertTrust t;
-	return CERT_GetCertTrust(c, &t) == SECSuccess &&
-	       (t.sslFlags & (CERTDB_TRUSTED_CA | CERTDB_TRUSTED_CLIENT_CA)) != 0 &&
-	       CERT_IsCACert(c, NULL);
+	return cert_ca_trusted_now(c);
 }
 
 int cert_ike_certreq(struct buf *out)

@@ -13,12 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cert.h"
 #include "control.h"
 #include "control_priv.h"
 #include "ctl_proto.h"
 #include "ctx.h"
 #include "daemon.h"
 #include "ike.h"
+#include "ike_auth.h"
 #include "json.h"
 #include "kernel_apply.h"
 #include "nft.h"
@@ -120,6 +122,52 @@ static void json_count(FILE *out, bool *f, const char *name, const struct nft_co
 	json_kv_u64(out, f, k, c->bytes);
 }
 
+/* The node certificates in use (one per leftcert= nickname): subject, serial, expiry and
+ * a warning within cert-expiry-warning= (JSON: an array under "certificates"). */
+static void status_certs(struct meshd_ctx *ctx, bool json, FILE *out)
+{
+	uint32_t warn_s = ctx->conf->setup.cert_expiry_warning_s;
+	time_t now = time(NULL);
+	size_t shown = 0;
+	if (json)
+		fputc('[', out);
+	for (size_t i = 0;; i++) {
+		const char *nick = NULL;
+		struct cert_store *s = ike_certs_store(ctx, i, &nick);
+		if (!nick)
+			break;
+		const struct cert_self *me = s ? cert_self(s) : NULL;
+		if (!me || me->key == CERT_KEY_NONE)
+			continue;
+		char na[32], when[48];
+		bool warn = cert_expiry_str(me->not_after, now, warn_s, when, sizeof(when));
+		fmt_time(na, sizeof(na), me->not_after);
+		if (json) {
+			bool f = true;
+			fputs(shown ? ",{" : "{", out);
+			json_kv_str(out, &f, "nickname", nick);
+			json_kv_str(out, &f, "subject", me->subject);
+			json_kv_str(out, &f, "issuer", me->issuer);
+			json_kv_str(out, &f, "serial", me->serial);
+			json_kv_str(out, &f, "not_after", na);
+			json_kv_u64(out, &f, "expires_in_days", me->not_after > now ?
+				    (uint64_t)(me->not_after - now) / 86400 : 0);
+			json_kv_bool(out, &f, "expiry_warning", warn);
+			fputc('}', out);
+		} else {
+			fprintf(out, "node certificate \"%s\": %s, serial %s, expires %s (%s)\n", nick,
+				me->subject, me->serial, na, when);
+			if (warn)
+				fprintf(out, "  WARNING: node certificate \"%s\" expires %s "
+					"(cert-expiry-warning=%ud); renew it\n", nick, when,
+					warn_s / 86400);
+		}
+		shown++;
+	}
+	if (json)
+		fputc(']', out);
+}
+
 static int cmd_status(struct meshd_ctx *ctx, bool json, FILE *out)
 {
 	struct nft_counters nc;
@@ -140,6 +188,8 @@ static int cmd_status(struct meshd_ctx *ctx, bool json, FILE *out)
 		json_kv_u64(out, &f, "uptime_s", up);
 		json_kv_str(out, &f, "config", ctx->opts.config);
 		json_kv_str(out, &f, "policies_dir", ctx->conf->setup.policies_dir);
+		json_key(out, &f, "certificates");
+		status_certs(ctx, true, out);
 		json_key(out, &f, "groups");
 		fputc('[', out);
 		for (size_t i = 0; i < ctx->pol->n_groups; i++) {
@@ -226,6 +276,7 @@ static int cmd_status(struct meshd_ctx *ctx, bool json, FILE *out)
 	fprintf(out, "meshd %s, pid %d, up %s\n", PACKAGE_VERSION, (int)getpid(), d);
 	fprintf(out, "config: %s; groups from %s\n", ctx->opts.config,
 		ctx->conf->setup.policies_dir);
+	status_certs(ctx, false, out);
 	fprintf(out, "groups:\n");
 	for (size_t i = 0; i < ctx->pol->n_groups; i++) {
 		const struct pol_group *gr = &ctx->pol->groups[i];

@@ -63,6 +63,7 @@ struct meshd_ctx {
 	int ctl_fd;                  /* listening control socket, -1 = closed */
 	int signal_fd;
 	uint64_t shunt_timer;
+	uint64_t cert_timer;         /* daily certificate expiry warning */
 	time_t started;
 	struct meshd_stats stats;
 	bool flush_on_stop;          /* meshctl shutdown --flush: daemon_stop removes everything */

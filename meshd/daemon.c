@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "cert.h"
 #include "control.h"
 #include "daemon.h"
 #include "ike.h"
@@ -111,6 +112,42 @@ static void diag_log_keep(struct diag *d, enum diag_sev sev, const char *file, u
 		snprintf(k->buf + len, k->cap - len, "%s: %s\n", file, msg);
 	else
 		snprintf(k->buf + len, k->cap - len, "%s\n", msg);
+}
+
+/* Node and trusted CA certificates that expire within cert-expiry-warning= are logged at
+ * start, at every reload and once a day, so a renewal that did not happen is in the
+ * journal two weeks (by default) before peers start refusing us. */
+static void cert_expiry_log(struct meshd_ctx *ctx)
+{
+	uint32_t warn = ctx->conf->setup.cert_expiry_warning_s;
+	time_t now = time(NULL);
+	char when[48];
+	for (size_t i = 0;; i++) {
+		const char *nick = NULL;
+		struct cert_store *s = ike_certs_store(ctx, i, &nick);
+		if (!nick)
+			break;
+		const struct cert_self *me = s ? cert_self(s) : NULL;
+		if (me && me->key != CERT_KEY_NONE &&
+		    cert_expiry_str(me->not_after, now, warn, when, sizeof(when)))
+			log_warn(&ctx->log, "node certificate \"%s\" (%s, serial %s) expires %s: "
+				 "renew it (meshctl import FILE.p12; meshctl reload)", nick,
+				 me->subject, me->serial, when);
+	}
+	struct cert_ca_info *cas = NULL;
+	size_t n = 0;
+	if (cert_trusted_cas(&cas, &n) == 0)
+		for (size_t i = 0; i < n; i++)
+			if (cert_expiry_str(cas[i].not_after, now, warn, when, sizeof(when)))
+				log_warn(&ctx->log, "trusted CA %s expires %s", cas[i].subject, when);
+	free(cas);
+}
+
+static void cert_expiry_timer(void *arg)
+{
+	struct meshd_ctx *ctx = arg;
+	cert_expiry_log(ctx);
+	ctx->cert_timer = loop_timer_add(ctx->loop, 86400ull * 1000, cert_expiry_timer, ctx);
 }
 
 static struct conf *load_conf(struct meshd_ctx *ctx, unsigned *errs, unsigned *warns,
@@ -274,6 +311,7 @@ int daemon_start(struct meshd_ctx *ctx, const struct meshd_opts *opts)
 	ctx->shunt_timer = loop_timer_add(ctx->loop,
 					  (uint64_t)ctx->conf->setup.expire_shunt_interval_s * 1000,
 					  shunt_sweep_timer, ctx);
+	cert_expiry_timer(ctx);
 	return 0;
 }
 
@@ -385,12 +423,16 @@ void daemon_reload(struct meshd_ctx *ctx, struct reload_result *res)
 	conf_free(ctx->conf);
 	ctx->pol = p;
 	ctx->conf = c;
-	ike_certs_reload(ctx);
+	ike_certs_reload(ctx);     /* renewed node certificate, CA trust: new SAs use them */
+	cert_expiry_log(ctx);
 	res->ok = true;
 	res->added = kr.added;
 	res->removed = kr.removed;
 	res->changed = kr.changed;
-	res->unchanged = p->n_entries - kr.added - kr.changed;
+	size_t configured = 0;
+	for (size_t i = 0; i < p->n_entries; i++)
+		configured += policy_group(p, &p->entries[i])->conn >= 0;
+	res->unchanged = configured - kr.added - kr.changed;
 	res->kernel_failed = kr.failed;
 	res->policies_put = kr.policies_put;
 	res->policies_del = kr.policies_del;

@@ -294,7 +294,12 @@ static void diff_cb(const struct pol_entry *o, const struct pol_entry *n, void *
 	for (size_t i = 0; i < on && !da->err; i++)
 		if (!has_dir(nkp, nn, okp[i].dir))
 			da->err = batch_push(&da->del, &okp[i], o);
-	if (o && n)
+	/* the counts are of group-file entries; the automatic ones (host addresses, loopback)
+	 * change with the host's addresses and are counted apart */
+	const struct pol_entry *e = n ? n : o;
+	if (policy_group(n ? da->put.set : da->del.set, e)->conn < 0)
+		da->res->automatic++;
+	else if (o && n)
 		da->res->changed++;
 	else if (n)
 		da->res->added++;

@@ -8,7 +8,9 @@
 #include "policy.h"
 
 struct kernel_apply_result {
-	size_t added, removed, changed;   /* entries (for install_set: policies added) */
+	size_t added, removed, changed;   /* entries (for install_set: policies added); for
+	                                   * apply_diff group-file entries only */
+	size_t automatic;                 /* apply_diff: automatic (host) entries changed */
 	size_t failed;                    /* kernel policies refused (each logged) */
 	size_t policies_put, policies_del;   /* apply_diff: kernel policies sent each way */
 };

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cert.h"
 #include "conf.h"
 #include "ctl_proto.h"
 #include "log.h"
@@ -153,6 +154,28 @@ done:
 	return errs;
 }
 
+/* Warn about node certificates (and trusted CAs) that expire within cert-expiry-warning=;
+ * silent when the NSS database cannot be opened (the daemon says that at start). */
+static void check_cert_expiry(const struct conf *c, struct diag *d)
+{
+	const char *nicks[16];
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_conns && n < 16; i++) {
+		const struct conf_conn *cc = &c->conns[i];
+		if (!(cc->authby & (AUTHBY_RSASIG | AUTHBY_ECDSA)) || (cc->authby & AUTHBY_NEVER) ||
+		    cc->right_kind != RIGHT_OPPGROUP)
+			continue;
+		const char *nick = cc->leftcert && cc->leftcert[0] ? cc->leftcert : "node";
+		bool dup = false;
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = strcmp(nicks[j], nick) == 0;
+		if (!dup)
+			nicks[n++] = nick;
+	}
+	if (n && c->setup.nssdir)
+		(void)cert_expiry_check(c->setup.nssdir, nicks, n, c->setup.cert_expiry_warning_s, d);
+}
+
 static int cmd_check(int argc, char **argv)
 {
 	const char *config = NULL;
@@ -188,6 +211,7 @@ static int cmd_check(int argc, char **argv)
 			if (!s)
 				errs++;
 			policy_free(s);
+			check_cert_expiry(c, &d);
 			conf_free(c);
 		}
 	}

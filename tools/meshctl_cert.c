@@ -3,8 +3,10 @@
  *
  *   meshctl initnss [--nssdir DIR]
  *   meshctl import FILE.p12 [--nssdir DIR] [--password-file F | --password PW]
- *   meshctl listcerts [--nssdir DIR] [--json]
+ *   meshctl listcerts [--nssdir DIR] [--config FILE] [--json]
  *
+ * listcerts marks certificates expiring within cert-expiry-warning= of FILE (default
+ * meshd.conf's, else 14 days).
  * The import password: --password, else the first line of --password-file, else the
  * environment variable MESHD_P12_PASSWORD, else empty. Never interactive. */
 #include "config.h"
@@ -26,7 +28,7 @@ static int usage(const char *cmd)
 	fprintf(stderr,
 		"usage: meshctl initnss [--nssdir DIR]\n"
 		"       meshctl import FILE.p12 [--nssdir DIR] [--password-file F | --password PW]\n"
-		"       meshctl listcerts [--nssdir DIR] [--json]\n"
+		"       meshctl listcerts [--nssdir DIR] [--config FILE] [--json]\n"
 		"(default DIR %s; import password default: $MESHD_P12_PASSWORD, else empty)\n",
 		CONF_DEFAULT_NSSDIR);
 	(void)cmd;
@@ -50,9 +52,20 @@ static int read_password(const char *file, char *pw, size_t cap)
 	return 0;
 }
 
+/* cert-expiry-warning= of config (quietly: a missing or broken file gives the default). */
+static uint32_t expiry_warning(const char *config)
+{
+	struct diag quiet = { 0 };
+	struct conf *c = conf_load(config, &quiet);
+	uint32_t w = c ? c->setup.cert_expiry_warning_s : 14 * 86400;
+	conf_free(c);
+	return w;
+}
+
 int meshctl_cert_command(int argc, char **argv, bool json)
 {
 	const char *cmd = argc > 0 ? argv[0] : "", *nssdir = CONF_DEFAULT_NSSDIR;
+	const char *config = CONF_DEFAULT_PATH;
 	const char *file = NULL, *pwfile = NULL, *pw = NULL;
 	char pwbuf[1024];
 	struct log log;
@@ -66,6 +79,8 @@ int meshctl_cert_command(int argc, char **argv, bool json)
 			nssdir = a + 9;
 		else if (strcmp(a, "--json") == 0)
 			json = true;
+		else if (strcmp(cmd, "listcerts") == 0 && strcmp(a, "--config") == 0 && i + 1 < argc)
+			config = argv[++i];
 		else if (strcmp(cmd, "import") == 0 && strcmp(a, "--password") == 0 && i + 1 < argc)
 			pw = argv[++i];
 		else if (strcmp(cmd, "import") == 0 && strcmp(a, "--password-file") == 0 &&
@@ -80,7 +95,7 @@ int meshctl_cert_command(int argc, char **argv, bool json)
 	if (strcmp(cmd, "initnss") == 0) {
 		r = cert_initnss(nssdir, &log);
 	} else if (strcmp(cmd, "listcerts") == 0) {
-		r = cert_list(nssdir, stdout, json);
+		r = cert_list(nssdir, stdout, json, expiry_warning(config));
 	} else if (strcmp(cmd, "import") == 0) {
 		if (file == NULL || (pw != NULL && pwfile != NULL)) {
 			log_fini(&log);

@@ -191,12 +191,25 @@ mesh_node() {
 	fi
 	# started in the background: mesh_up waits for every started daemon at once, so that
 	# their (slow, under TCG) NSS start-ups overlap with building the next nodes
+	mesh_start "$1"
+	eval "AUTH_$1=\$MESH_AUTH"
+}
+
+# mesh_start NAME: (re)start NAME's meshd with its files (log appended); mesh_up waits
+mesh_start() {
+	_d=$T_DIR/$1
 	ip netns exec "$(ns_of "$1")" "$MESHD" --config "$_d/meshd.conf" --policies-dir "$_d/policies" \
-		--ctlsocket "$_d/meshd.ctl" --nofork --stderrlog >"$_d/meshd.log" 2>&1 &
+		--ctlsocket "$_d/meshd.ctl" --nofork --stderrlog >>"$_d/meshd.log" 2>&1 &
 	eval "PID_$1=\$!"
 	T_PIDS="$T_PIDS $!"
 	MESH_PENDING="${MESH_PENDING:-} $1"
-	eval "AUTH_$1=\$MESH_AUTH"
+}
+# mesh_stop NAME: SIGTERM to NAME's meshd (systemctl stop), wait until it exited
+mesh_stop() {
+	_p=$(eval "echo \$PID_$1")
+	kill -TERM "$_p" 2>/dev/null
+	wait_until 20 sh -c "! kill -0 $_p" || { fail "meshd ($1) did not stop"; kill -9 "$_p"; }
+	wait "$_p" 2>/dev/null
 }
 
 # mesh_up: wait until every node started so far answers on its control socket
@@ -313,6 +326,11 @@ ts_bytes() {
 	[ -n "$_j" ] || { echo "0 0"; return; }
 	echo "$(json_num "$_j" bytes-in) $(json_num "$_j" bytes-out)"
 }
+
+# wait_ike_sas SECS NAME N: until NAME's status --json counts N IKE SAs (after meshctl down:
+# an ACQUIRE that comes while the deleted IKE SA still waits for its answer is ignored, and
+# the kernel then sends no other for that flow for 30 s)
+wait_ike_sas() { wait_until "$1" sh -c "'$MESHCTL' --ctlsocket '$T_DIR/$2/meshd.ctl' --json status | grep -q '\"ike_sas\":$3,'"; }
 
 # ---- captures on the bridge ----
 

@@ -424,6 +424,58 @@ START_TEST(t_cache)
 }
 END_TEST
 
+/* Set the trust of the CA (the certificate with CT,, trust, or the one named in *nick) in
+ * db as another process does (certutil -M): the daemon's NSS keeps its own view. */
+static int set_ca_trust(const char *db, const char *trust, char *nick, size_t cap)
+{
+	char cmd[1024];
+	if (!nick[0]) {
+		snprintf(cmd, sizeof(cmd), "certutil -L -d %s | sed -n 's/^\\(.*[^ ]\\)  *CT,,.*$/\\1/p'", db);
+		FILE *f = popen(cmd, "r");
+		ck_assert_ptr_nonnull(f);
+		if (!fgets(nick, (int)cap, f))
+			nick[0] = '\0';
+		pclose(f);
+		nick[strcspn(nick, "\n")] = '\0';
+		ck_assert_msg(nick[0], "no CT,, certificate in %s", db);
+	}
+	snprintf(cmd, sizeof(cmd), "certutil -M -d %s -n '%s' -t '%s'", db, nick, trust);
+	return system(cmd);
+}
+
+/* A CA distrusted by another process while we hold it (the anchors, libpkix's caches):
+ * after cert_reload its peers are refused; trusted again, accepted (issue #8 item 6). */
+START_TEST(t_trust_other_process)
+{
+	struct node b;
+	struct cert_peer p;
+	const char *why = NULL;
+	char db[300], nick[256] = "";
+	if (system("command -v certutil >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "t_trust_other_process: certutil not installed, not run\n");
+		return;
+	}
+	node_open(&b, "b");
+	db_path(db, sizeof(db), "b");
+	ck_assert_int_eq(verify(&b, "a", "192.0.2.1", &p, &why), 0);
+	cert_peer_free(&p);
+	ck_assert_int_eq(set_ca_trust(db, ",,", nick, sizeof(nick)), 0);
+	ck_assert_int_eq(cert_reload(b.s, "node"), 0);
+	int r = verify(&b, "a", "192.0.2.1", &p, &why);
+	if (r == 0)
+		cert_peer_free(&p);
+	/* (trust back first: the other tests share the database) */
+	ck_assert_int_eq(set_ca_trust(db, "CT,,", nick, sizeof(nick)), 0);
+	ck_assert_int_eq(r, -EACCES);
+	ck_assert_msg(strstr(why, "trusted") != NULL || strstr(why, "issuer") != NULL, "why: %s",
+		      why);
+	ck_assert_int_eq(cert_reload(b.s, "node"), 0);
+	ck_assert_int_eq(verify(&b, "a", "192.0.2.1", &p, &why), 0);
+	cert_peer_free(&p);
+	node_close(&b);
+}
+END_TEST
+
 /* Signatures made by OpenSSL with the node keys: method 1, PKCS#1 v1.5 and PSS in method 14,
  * ECDSA; and OpenSSL verifies ours (interop both ways). */
 START_TEST(t_openssl_interop)
@@ -496,6 +548,23 @@ START_TEST(t_openssl_interop)
 }
 END_TEST
 
+/* ---- expiry wording (status, log, listcerts, check) ---- */
+
+START_TEST(t_expiry_str)
+{
+	char b[48];
+	time_t now = 1800000000;
+	ck_assert(cert_expiry_str(now + 3 * 86400 + 5, now, 14 * 86400, b, sizeof(b)));
+	ck_assert_str_eq(b, "in 3 days");
+	ck_assert(!cert_expiry_str(now + 301 * 86400, now, 14 * 86400, b, sizeof(b)));
+	ck_assert_str_eq(b, "in 301 days");
+	ck_assert(cert_expiry_str(now + 7200, now, 86400, b, sizeof(b)));
+	ck_assert_str_eq(b, "in 2 hours");
+	ck_assert(cert_expiry_str(now - 2 * 86400, now, 14 * 86400, b, sizeof(b)));
+	ck_assert_str_eq(b, "EXPIRED 2 days ago");
+}
+END_TEST
+
 /* ---- administration ---- */
 
 static int do_list(const void *arg)
@@ -505,7 +574,9 @@ static int do_list(const void *arg)
 	FILE *f = fopen(path, "w");
 	char db[300];
 	db_path(db, sizeof(db), "imp");
-	int r = cert_list(db, f, strcmp(arg, "json") == 0);
+	/* "warn": a horizon of 365 days, which the test certificates (days) are within */
+	uint32_t warn = strcmp(arg, "warn") == 0 ? 365u * 86400 : 0;
+	int r = cert_list(db, f, strcmp(arg, "json") == 0, warn);
 	fclose(f);
 	return -r;
 }
@@ -543,6 +614,11 @@ START_TEST(t_import)
 	ck_assert(file_has("list.json", "\"nickname\":\"node\""));
 	ck_assert(file_has("list.json", "\"trust\":\"CT,,\""));
 	ck_assert(file_has("list.json", "\"private_key\":true"));
+	ck_assert(file_has("list.json", "\"expiry_warning\":false"));
+	ck_assert(!file_has("list.text", "WARNING"));
+	ck_assert(file_has("list.text", "; expires in "));
+	ck_assert_int_eq(in_child(do_list, "warn"), 0);
+	ck_assert(file_has("list.warn", "WARNING: expires in "));
 	/* no DB: import refuses to create one */
 	char nodb[300];
 	snprintf(nodb, sizeof(nodb), "sql:%s/no-db", tmp);
@@ -673,9 +749,11 @@ static Suite *cert_suite(void)
 	tcase_add_test(tc, t_sign_verify_rsa);
 	tcase_add_test(tc, t_reject);
 	tcase_add_test(tc, t_cache);
+	tcase_add_test(tc, t_trust_other_process);
 	tcase_add_test(tc, t_openssl_interop);
 	tcase_add_test(tc, t_import);
 	tcase_add_test(tc, t_renew);
+	tcase_add_test(tc, t_expiry_str);
 	tcase_add_test(tc, t_initnss_idempotent);
 	tcase_add_test(tc, t_bench);
 	suite_add_tcase(s, tc);
