@@ -276,11 +276,6 @@ static void send_error(struct ike *ike, struct ike_sa *sa, const struct ike_dige
 	}
 }
 
-static bool same_bytes(const struct buf *b, const uint8_t *p, size_t n)
-{
-	return b->len == n && memcmp(b->p, p, n) == 0;
-}
-
 static void resend_cached(struct ike *ike, struct ike_sa *sa)
 {
 	ike->st.rx_duplicates++;
@@ -391,7 +386,7 @@ void exchange_input(struct ike *ike, const uint8_t *p, size_t n, const struct ad
 		}
 		sa = sa_ike_half_open(ike->sas, h->spi_i, from);
 		if (sa) {
-			if (sa->have_resp && same_bytes(&sa->last_req_in, p, n))
+			if (sa->have_resp && msg_is_last_request(sa, p, n))
 				resend_cached(ike, sa);
 			else
 				ike->st.rx_dropped_msgid++;
@@ -419,7 +414,7 @@ void exchange_input(struct ike *ike, const uint8_t *p, size_t n, const struct ad
 			}
 		} else {
 			if (sa->have_resp && h->msgid + 1 == sa->msgid_peer &&
-			    same_bytes(&sa->last_req_in, p, n)) {
+			    msg_is_last_request(sa, p, n)) {
 				resend_cached(ike, sa);
 				goto out;
 			}

@@ -168,7 +168,7 @@ void msg_abort(struct msg_out *m);
  * timer, advance msgid_next. */
 int msg_send_request(struct ike *ike, struct ike_sa *sa, struct buf *msg);
 /* Send our answer to the peer's current request (adopted) and cache it for duplicates;
- * req_in is the request it answers (copied for duplicate detection). */
+ * req_in is the request it answers (its SHA-256 is kept for duplicate detection). */
 int msg_send_response(struct ike *ike, struct ike_sa *sa, struct buf *msg,
 		      const uint8_t *req_in, size_t req_len);
 /* A stateless datagram (IKE_SA_INIT error answers). */
@@ -188,6 +188,8 @@ int msg_unprotect(struct ike *ike, struct ike_sa *sa, struct ike_digest *d, stru
 void msg_authentic(struct ike *ike, struct ike_sa *sa, uint16_t sport, uint16_t dport);
 /* Answer a duplicate request again from the cache (all fragments of it). */
 void msg_resend_response(struct ike *ike, struct ike_sa *sa);
+/* p is the request (or its fragment 1) msg_send_response answered last. */
+bool msg_is_last_request(const struct ike_sa *sa, const uint8_t *p, size_t n);
 
 /* ---- ike_child.c: Child SAs in the kernel ---- */
 /* Reserve our inbound SPI for a Child SA with peer. */

@@ -273,6 +273,29 @@ int msg_send_request(struct ike *ike, struct ike_sa *sa, struct buf *msg)
 	return 0;
 }
 
+/* A request is remembered by its SHA-256: a copy of an IKE_AUTH request with
+ * certificates would be 1-3 KB per SA, kept for the SA's life. */
+static void req_digest(const uint8_t *p, size_t n, struct buf *out)
+{
+	struct crypto_iov in = CRYPTO_IOV(p, n);
+	uint8_t h[CRYPTO_MAX_HASH_LEN];
+	*out = (struct buf){ 0 };
+	if (crypto_hash(CRYPTO_HASH_SHA2_256, &in, 1, h) < 0 ||
+	    buf_dup(out, h, crypto_hash_len(CRYPTO_HASH_SHA2_256)) < 0)
+		*out = (struct buf){ 0 };
+}
+
+bool msg_is_last_request(const struct ike_sa *sa, const uint8_t *p, size_t n)
+{
+	struct buf d;
+	if (!sa->last_req_in.len)
+		return false;
+	req_digest(p, n, &d);
+	bool same = d.len == sa->last_req_in.len && memcmp(d.p, sa->last_req_in.p, d.len) == 0;
+	buf_free(&d);
+	return same;
+}
+
 int msg_send_response(struct ike *ike, struct ike_sa *sa, struct buf *msg,
 		      const uint8_t *req_in, size_t req_len)
 {
@@ -283,10 +306,10 @@ int msg_send_response(struct ike *ike, struct ike_sa *sa, struct buf *msg,
 	sa->have_resp = true;
 	if (sa->fr && sa->fr->req_first.p) {
 		/* the request came in fragments: its retransmission starts with fragment 1 */
-		sa->last_req_in = sa->fr->req_first;
-		sa->fr->req_first = (struct buf){ 0 };
-	} else if (req_in && buf_dup(&sa->last_req_in, req_in, req_len) < 0) {
-		sa->last_req_in = (struct buf){ 0 };
+		req_digest(sa->fr->req_first.p, sa->fr->req_first.len, &sa->last_req_in);
+		buf_free(&sa->fr->req_first);
+	} else if (req_in) {
+		req_digest(req_in, req_len, &sa->last_req_in);
 	}
 	split(ike, sa, &sa->resp, sa->fr ? &sa->fr->resp : NULL);
 	send_msg(ike, sa, &sa->resp, sa->fr ? &sa->fr->resp : NULL);

@@ -103,7 +103,8 @@ struct ike_sa {
 	uint32_t rtx_interval_ms;     /* current interval (doubles) */
 	unsigned retransmits;         /* for the outstanding request */
 	uint64_t rtx_timer;           /* loop timer id, 0 = none */
-	struct buf last_req_in;       /* the peer's last request (duplicate detection) */
+	struct buf last_req_in;       /* SHA-256 of the peer's last request (or of its
+	                               * fragment 1): duplicate detection (ike_msg.c) */
 	struct buf resp;              /* our answer to it (resent for a duplicate) */
 	bool have_resp;
 

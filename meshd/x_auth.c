@@ -48,6 +48,9 @@ static void established(struct xctx *x, struct child_sa *c)
 	char ps[ADDR_STRLEN], e[32], ls[ADDR_STRLEN];
 	sa->established_wall = time(NULL);
 	sa->child_up = true;
+	/* both AUTH payloads are done: the IKE_SA_INIT copies they signed are not needed */
+	buf_free(&sa->msg_i);
+	buf_free(&sa->msg_r);
 	sa_log(ike, sa, LOG_LVL_INFO, "IKE SA #%u established with %s (%s, %s, %s)", sa->serial,
 	       addr_str(&sa->peer, ps), ike_encr_str(sa->suite.encr, sa->suite.encr_bits, e, sizeof(e)),
 	       ike_dh_short(sa->dh_group), sa->auth_name);
