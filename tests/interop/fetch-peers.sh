@@ -15,15 +15,18 @@
 #   DIR/strongswan/...      root of strongswan-charon, -libcharon, -swanctl, libstrongswan,
 #                           libstrongswan-standard-plugins
 #   DIR/versions            "libreswan 4.10-2+deb12u1" / "strongswan 5.9.8-5+deb12u6"
-#   DIR/bin/ipsec           Libreswan's `ipsec` command from DIR. Point it at a private
-#                           instance with IPSEC_RUNDIR (pluto.ctl), IPSEC_CONF, IPSEC_CONFDDIR,
-#                           IPSEC_NSSDIR, e.g. `IPSEC_RUNDIR=/tmp/x DIR/bin/ipsec trafficstatus`
-#   DIR/bin/pluto, whack, addconn   the same binaries (library path set)
+#   DIR/bin/*               wrappers that run a package's program in a private mount
+#                           namespace with DIR/<package>/usr overlaid on /usr, because both
+#                           packages have their paths compiled in (pluto forks
+#                           /usr/libexec/ipsec/addconn, charon loads /usr/lib/ipsec/plugins):
+#                           run them as root. Nothing outside the process tree changes.
+#   DIR/bin/ipsec           Libreswan's `ipsec` command. Point it at a private instance with
+#                           IPSEC_RUNDIR (pluto.ctl), IPSEC_CONF, IPSEC_CONFDDIR, IPSEC_NSSDIR,
+#                           e.g. `IPSEC_RUNDIR=/tmp/x DIR/bin/ipsec trafficstatus`
+#   DIR/bin/pluto, whack, addconn   Libreswan's binaries
 #   DIR/bin/charon, DIR/bin/swanctl
-#                           strongSwan's charon and swanctl from DIR. Its plugin directory is
-#                           compiled in (/usr/lib/ipsec/plugins), so they run in a private mount
-#                           namespace with DIR/strongswan/usr overlaid on /usr and a private
-#                           /run (charon's pid file): run them as root. Give charon a private
+#                           strongSwan's charon and swanctl, with a private /run as well
+#                           (charon's pid file is fixed there). Give charon a private
 #                           config with STRONGSWAN_CONF=FILE (vici socket = FILE's
 #                           charon.plugins.vici.socket) and talk to it with
 #                           `DIR/bin/swanctl --uri unix:///path/to/vici.sock ...`.
@@ -120,45 +123,35 @@ unpack() {
 
 version() { dpkg-deb -f "$dir/debs/${1}_"*.deb Version; }
 
+# wrap NAME ROOT BIN [tmpfs-run]: DIR/bin/NAME runs BIN from package root ROOT in a private
+# mount namespace where ROOT/usr is overlaid on /usr: the packages' compiled-in paths
+# (/usr/libexec/ipsec, /usr/lib/ipsec/plugins) and libraries resolve to DIR, nothing is
+# installed. With tmpfs-run, /run is private too (charon's fixed pid file).
+wrap() {
+	_run=
+	[ "${4:-}" = tmpfs-run ] && _run=' && mount -t tmpfs meshd-peer /run'
+	cat >"$dir/bin/$1" <<EOF
+#!/bin/sh
+# $3 from $2 (made by fetch-peers.sh): a private mount namespace with $2/usr
+# overlaid on /usr (the package's compiled-in paths)${4:+ and a private /run}
+exec unshare -m sh -c 'mount --make-rprivate / &&
+	mount -t overlay meshd-peer -o lowerdir=$2/usr:/usr /usr$_run && exec "\$0" "\$@"' $3 "\$@"
+EOF
+	chmod 755 "$dir/bin/$1"
+}
+
 if [ "$want_ls" = yes ]; then
 	# shellcheck disable=SC2086
 	unpack libreswan $LS_PKGS
-	L=$dir/libreswan
-	cat >"$dir/bin/ipsec" <<EOF
-#!/bin/sh
-# Libreswan's ipsec command from $L (made by fetch-peers.sh)
-IPSEC_EXECDIR=$L/usr/libexec/ipsec IPSEC_SBINDIR=$L/usr/sbin
-LD_LIBRARY_PATH=$L/usr/lib/x86_64-linux-gnu\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}
-export IPSEC_EXECDIR IPSEC_SBINDIR LD_LIBRARY_PATH
-exec $L/usr/sbin/ipsec "\$@"
-EOF
-	for b in pluto whack addconn; do
-		cat >"$dir/bin/$b" <<EOF
-#!/bin/sh
-# Libreswan's $b from $L (made by fetch-peers.sh)
-LD_LIBRARY_PATH=$L/usr/lib/x86_64-linux-gnu\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}
-export LD_LIBRARY_PATH
-exec $L/usr/libexec/ipsec/$b "\$@"
-EOF
-	done
-	chmod 755 "$dir/bin/ipsec" "$dir/bin/pluto" "$dir/bin/whack" "$dir/bin/addconn"
+	wrap ipsec "$dir/libreswan" /usr/sbin/ipsec
+	for b in pluto whack addconn; do wrap "$b" "$dir/libreswan" "/usr/libexec/ipsec/$b"; done
 fi
 
 if [ "$want_sw" = yes ]; then
 	# shellcheck disable=SC2086
 	unpack strongswan $SW_PKGS
-	S=$dir/strongswan
-	for b in charon:/usr/lib/ipsec/charon swanctl:/usr/sbin/swanctl; do
-		cat >"$dir/bin/${b%%:*}" <<EOF
-#!/bin/sh
-# strongSwan's ${b%%:*} from $S (made by fetch-peers.sh): a private mount namespace
-# with $S/usr overlaid on /usr (the compiled-in plugin directory) and a private /run
-exec unshare -m sh -c 'mount --make-rprivate / &&
-	mount -t overlay meshd-peer -o lowerdir=$S/usr:/usr /usr &&
-	mount -t tmpfs meshd-peer /run && exec "\$0" "\$@"' ${b#*:} "\$@"
-EOF
-		chmod 755 "$dir/bin/${b%%:*}"
-	done
+	wrap charon "$dir/strongswan" /usr/lib/ipsec/charon tmpfs-run
+	wrap swanctl "$dir/strongswan" /usr/sbin/swanctl tmpfs-run
 fi
 
 {

@@ -2,7 +2,9 @@
 # tests/netns/run-all.sh — run the namespace scenarios one after the other on this kernel
 # (which must have ESP: tests/netns/run.sh decides where this runs, here or in the guest).
 #
-#   run-all.sh [SCENARIO[:ARG]...]     default: every NN-*.sh; 01 once per auth mode
+#   run-all.sh [--dir DIR] [SCENARIO[:ARG]...]
+# DIR (default tests/netns) holds the scenarios; default list: DIR/scenarios if it exists
+# (one SCENARIO[:ARG] a line, # comments), else every NN-*.sh (netns: 01 once per auth mode)
 #
 # Each scenario's output is printed as it comes, followed by one line
 #   RESULT <scenario[:arg]> PASS|FAIL|SKIP <seconds> [reason]
@@ -12,11 +14,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$(cd "$here/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir
+[ "${1:-}" = --dir ] && { here=$2; shift 2; }
 tmo=${MESH_SCENARIO_TIMEOUT:-300}
 up() { cut -d' ' -f1 /proc/uptime; }
 dt() { awk -v a="$1" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'; }
 
-if [ $# -eq 0 ]; then
+if [ $# -eq 0 ] && [ -f "$here/scenarios" ]; then
+	set -- $(sed 's/#.*//' "$here/scenarios")
+elif [ $# -eq 0 ]; then
 	set --
 	for f in "$here"/[0-9][0-9]-*.sh; do
 		b=$(basename "$f")

@@ -1,26 +1,35 @@
 #!/bin/sh
-# tests/netns/run.sh — the `make check` entry of the namespace mesh suite.
+# tests/netns/run.sh — the `make check` entry of the namespace mesh suite (and, with
+# --suite interop, of tests/interop: tests/interop/run.sh).
 #
-# The scenarios (tests/netns/NN-*.sh, see run-all.sh) need a kernel with ESP:
+# The scenarios (tests/SUITE/NN-*.sh, see tests/netns/run-all.sh) need a kernel with ESP:
 #   1. this kernel can add an ESP SA (probed in a scratch namespace) -> run them here;
 #   2. otherwise, if the QEMU guest (tests/vm/run) works here -> run them ALL in one boot
 #      of Debian's stock kernel, the build tree shared read-write;
 #   3. otherwise SKIP (exit 77) saying why.
+# Before that, on the host: the test certificates are minted, and tests/SUITE/prepare.sh
+# runs if there is one (interop: fetches the peers; its exit 77 SKIPs the suite).
 # Prints each scenario's output, then a PASS/FAIL/SKIP line per scenario, the totals, and
 # the wall time of the guest boot and of the suite. Exit 0 only if every scenario passed
 # or skipped with a reason.
 #
-# MESHD_NETNS=auto (default) | direct | vm | skip    force a way
+# MESHD_NETNS=auto (default) | direct | vm | skip    force a way (MESHD_INTEROP for interop)
 # MESHD_NETNS_SCENARIOS="01-private-esp.sh:null 04-ipv6.sh"   run only these
+#   (MESHD_INTEROP_SCENARIOS for interop)
 here=$(cd "$(dirname "$0")" && pwd)
+suite=netns
+[ "${1:-}" = --suite ] && { suite=$2; shift 2; }
+SUITE=$(echo "$suite" | tr a-z A-Z)
+sdir=$(cd "$here/../$suite" && pwd)
+eval "mode=\${MESHD_$SUITE:-auto}"
+eval "scen=\${MESHD_${SUITE}_SCENARIOS:-}"
 : "${top_srcdir:=$(cd "$here/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir
-mode=${MESHD_NETNS:-auto}
 up() { cut -d' ' -f1 /proc/uptime; }
 t_start=$(up)
 
-case "$mode" in skip) echo "SKIP: MESHD_NETNS=skip"; exit 77 ;; esac
+case "$mode" in skip) echo "SKIP: MESHD_$SUITE=skip"; exit 77 ;; esac
 # make distcheck builds in DISTDIR/_build/sub: the suite already ran in the real tree
 case "$top_builddir" in
 */_build/sub) [ "$mode" = auto ] && { echo "SKIP: under make distcheck (MESHD_NETNS=vm or direct to run it)"; exit 77; } ;;
@@ -49,16 +58,20 @@ if command -v openssl >/dev/null 2>&1; then
 	(MESH_ESP_OK=1; . "$here/lib.sh"; mesh_certs_warm) >/dev/null 2>&1 ||
 		echo "note: could not mint the test certificates here; the scenarios will"
 fi
+if [ -f "$sdir/prepare.sh" ]; then
+	sh "$sdir/prepare.sh"
+	case $? in 0) ;; 77) exit 77 ;; *) echo "FAIL: $sdir/prepare.sh"; exit 1 ;; esac
+fi
 
 res=$(mktemp /tmp/meshd-netns-run.XXXXXX)
 trap 'rm -f "$res" "$res.err" "$res.rc"' EXIT
 boot=
-why="MESHD_NETNS=$mode"
+why="MESHD_$SUITE=$mode"
 # shellcheck disable=SC2086
 if [ "$mode" = direct ] || { [ "$mode" = auto ] && esp_probe; }; then
 	where="this kernel ($(uname -r))"
-	echo "== netns suite on $where"
-	{ sh "$here/run-all.sh" $MESHD_NETNS_SCENARIOS; echo $? >"$res.rc"; } | tee "$res"
+	echo "== $suite suite on $where"
+	{ sh "$here/run-all.sh" --dir "$sdir" $scen; echo $? >"$res.rc"; } | tee "$res"
 	rc=$(cat "$res.rc")
 else
 	[ "$mode" = auto ] && echo "== $why; running the suite in the QEMU guest (tests/vm/run)"
@@ -70,8 +83,8 @@ else
 	{
 		"$top_srcdir/tests/vm/run" -v "$@" \
 			--env "top_srcdir=$top_srcdir" --env "top_builddir=$top_builddir" \
-			${MESHD_NETNS_SCENARIOS:+--env "MESHD_NETNS_SCENARIOS=$MESHD_NETNS_SCENARIOS"} \
-			-- sh -c 'sh "$0/tests/netns/run-all.sh" $MESHD_NETNS_SCENARIOS' "$top_srcdir" \
+			--env "MESH_SUITE_DIR=$sdir" ${scen:+--env "MESH_SCENARIOS=$scen"} \
+			-- sh -c 'sh "$0/tests/netns/run-all.sh" --dir "$MESH_SUITE_DIR" $MESH_SCENARIOS' "$top_srcdir" \
 			2>"$res.err"
 		echo $? >"$res.rc"
 	} | tee "$res"
@@ -87,7 +100,7 @@ else
 fi
 
 echo
-echo "======== netns suite on $where"
+echo "======== $suite suite on $where"
 grep '^RESULT ' "$res" | awk '{ r = ""; for (i = 5; i <= NF; i++) r = r " " $i
 	printf "%-4s  %-28s %6s s %s\n", $3, $2, $4, r }'
 pass=$(grep -c '^RESULT [^ ]* PASS' "$res")
