@@ -78,6 +78,34 @@ static int dec_transform(struct ike_digest *d, struct rd *pb, struct ike_transfo
 	return rd_done(&tb) ? 0 : bad(d, "transform truncated");
 }
 
+/* RFC 7296 sets no limit on the transforms of a proposal, and peers send many: strongSwan
+ * 5.9's default IKE proposals carry 37 and 38 (every cipher, PRF and group it knows), and
+ * rejecting the message left it retransmitting into silence. Past IKE_MAX_TRANSFORMS the
+ * peer's first choices are kept, but a type never vanishes (a proposal without INTEG or
+ * DH would mean something else): a transform of a type not stored yet takes the slot of
+ * the last transform of a type that has several. Selection sees a subset of the offer, so
+ * whatever it picks was offered. */
+static void keep_transform(struct ike_proposal *pr, const struct ike_transform *t)
+{
+	if (pr->n_xf < IKE_MAX_TRANSFORMS) {
+		pr->xf[pr->n_xf++] = *t;
+		return;
+	}
+	for (unsigned i = 0; i < pr->n_xf; i++)
+		if (pr->xf[i].type == t->type)
+			return;
+	for (unsigned j = pr->n_xf; j-- > 0;) {
+		unsigned same = 0;
+		for (unsigned i = 0; i < pr->n_xf; i++)
+			same += pr->xf[i].type == pr->xf[j].type;
+		if (same > 1) {
+			memmove(&pr->xf[j], &pr->xf[j + 1], (pr->n_xf - j - 1) * sizeof(pr->xf[0]));
+			pr->xf[pr->n_xf - 1] = *t;
+			return;
+		}
+	}
+}
+
 /* RFC 7296 §3.3.1: one proposal. */
 static int dec_proposal(struct ike_digest *d, struct rd *b, struct ike_proposal *pr,
 			uint8_t *more)
@@ -105,12 +133,13 @@ static int dec_proposal(struct ike_digest *d, struct rd *b, struct ike_proposal 
 	if (rd_bytes(&pb, pr->spi_size, &spi))
 		return bad(d, "proposal SPI truncated");
 	memcpy(pr->spi, spi, pr->spi_size);
-	if (n_xf > IKE_MAX_TRANSFORMS)
-		return bad(d, "too many transforms in proposal");
-	for (pr->n_xf = 0; pr->n_xf < n_xf; pr->n_xf++) {
-		int err = dec_transform(d, &pb, &pr->xf[pr->n_xf], pr->n_xf + 1 == n_xf);
+	pr->n_xf = 0;
+	for (unsigned i = 0; i < n_xf; i++) {
+		struct ike_transform t = { 0 };
+		int err = dec_transform(d, &pb, &t, i + 1 == n_xf);
 		if (err)
 			return err;
+		keep_transform(pr, &t);
 	}
 	return rd_done(&pb) ? 0 : bad(d, "proposal length does not match its transforms");
 }

@@ -812,7 +812,7 @@ START_TEST(proposal_limits)
 	expect_body(IKE_PL_SA, body, blen, "too many proposals");
 	expect_body(IKE_PL_SA, body + 16, blen - 16, NULL);        /* 16 is fine */
 
-	/* 33 transforms */
+	/* 33 and 34 transforms */
 	memset(&sa, 0, sizeof(sa));
 	sa.n_prop = 1;
 	sa.prop[0].proto = IKE_PROTO_IKE;
@@ -832,7 +832,29 @@ START_TEST(proposal_limits)
 	blen += 8;
 	body[7] = IKE_MAX_TRANSFORMS + 1;
 	put16(body + 2, (uint16_t)blen);
-	expect_body(IKE_PL_SA, body, blen, "too many transforms");
+	/* more than we store is not an error (strongSwan sends 37): the first 32 are kept */
+	expect_body(IKE_PL_SA, body, blen, NULL);
+	uint8_t mm[MAXMSG];
+	size_t mn = one(mm, sizeof(mm), IKE_PL_SA, false, body, blen);
+	uint8_t *h = heap(mm, mn);
+	ck_assert_int_eq(ike_pld_parse(&dg, h, mn), 0);
+	free(h);
+	ck_assert_uint_eq(dg.sa.prop[0].n_xf, IKE_MAX_TRANSFORMS);
+	ck_assert_uint_eq(dg.sa.prop[0].xf[IKE_MAX_TRANSFORMS - 1].id, IKE_MAX_TRANSFORMS - 1);
+	/* ... and a type first seen past the limit still appears (here: ESN) */
+	body[blen - 8] = IKE_XF_MORE;
+	static const uint8_t esn[8] = { 0, 0, 0, 8, 5, 0, 0, 0 };
+	memcpy(body + blen, esn, 8);
+	blen += 8;
+	body[7] = IKE_MAX_TRANSFORMS + 2;
+	put16(body + 2, (uint16_t)blen);
+	mn = one(mm, sizeof(mm), IKE_PL_SA, false, body, blen);
+	h = heap(mm, mn);
+	ck_assert_int_eq(ike_pld_parse(&dg, h, mn), 0);
+	free(h);
+	ck_assert_uint_eq(dg.sa.prop[0].n_xf, IKE_MAX_TRANSFORMS);
+	ck_assert_uint_eq(dg.sa.prop[0].xf[IKE_MAX_TRANSFORMS - 1].type, IKE_XF_ESN);
+	ck_assert_uint_eq(dg.sa.prop[0].xf[IKE_MAX_TRANSFORMS - 2].id, IKE_MAX_TRANSFORMS - 2);
 }
 END_TEST
 
