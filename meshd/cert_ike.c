@@ -113,3 +113,22 @@ const char *cert_ike_alg_name(const uint8_t *alg, size_t len)
 	default: return NULL;
 	}
 }
+
+bool cert_ike_dn_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	if (alen == blen && memcmp(a, b, alen) == 0)
+		return true;
+	if (alen == 0 || blen == 0 || alen > UINT_MAX || blen > UINT_MAX)
+		return false;
+	PLArenaPool *arena = PORT_NewArena(1024);
+	if (arena == NULL)
+		return false;
+	CERTName na = { 0 }, nb = { 0 };
+	SECItem ia = { siBuffer, (unsigned char *)a, (unsigned)alen };
+	SECItem ib = { siBuffer, (unsigned char *)b, (unsigned)blen };
+	bool eq = SEC_QuickDERDecodeItem(arena, &na, SEC_ASN1_GET(CERT_NameTemplate), &ia) == SECSuccess &&
+		  SEC_QuickDERDecodeItem(arena, &nb, SEC_ASN1_GET(CERT_NameTemplate), &ib) == SECSuccess &&
+		  CERT_CompareName(&na, &nb) == SECEqual;
+	PORT_FreeArena(arena, PR_FALSE);
+	return eq;
+}

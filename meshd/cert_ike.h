@@ -7,6 +7,7 @@
 #ifndef MESHD_CERT_IKE_H
 #define MESHD_CERT_IKE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,5 +30,12 @@ size_t cert_ike_chain(const struct buf *ee, struct buf *out, size_t cap);
 /* "ECDSA-SHA256", "RSASSA-PSS-SHA512", "RSA-SHA384" for an AlgorithmIdentifier we accept,
  * NULL otherwise (static text). */
 const char *cert_ike_alg_name(const uint8_t *alg, size_t len);
+
+/* Do two DER Names (an ID_DER_ASN1_DN payload and a certificate's subject) name the same
+ * entity? RFC 5280 §7.1 comparison as NSS does it (CERT_CompareName): byte-equal values, or
+ * the same text under different string types (strongSwan encodes "O=meshd test" from its
+ * id= setting as PrintableString where the certificate has UTF8String), printable strings
+ * case- and blank-insensitively. False when either does not decode. */
+bool cert_ike_dn_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
 #endif

@@ -718,8 +718,8 @@ static const char *check_identity(struct ike *ike, const struct ike_sa *sa,
 {
 	const struct conf_conn *cc = sa_conn(ike, sa);
 	const char *rid = cc ? cc->rightid : NULL, *rca = cc ? cc->rightca : NULL;
-	bool dn_ok = id->type == IKE_ID_DER_ASN1_DN && id->data.len == p->subject_der.len &&
-		     memcmp(id->data.p, p->subject_der.p, id->data.len) == 0;
+	bool dn_ok = id->type == IKE_ID_DER_ASN1_DN &&
+		     cert_ike_dn_eq(id->data.p, id->data.len, p->subject_der.p, p->subject_der.len);
 	/* cert_verify_peer already required the address among the IP SANs, if there are any */
 	bool ip_ok = id_is_peer_addr(id, &sa->peer) && p->has_ip_san;
 	if (!dn_ok && !ip_ok)

@@ -24,6 +24,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "cert.h"
+#include "cert_ike.h"
 #include "crypto.h"
 #include "log.h"
 #include "unit.h"
@@ -734,6 +735,30 @@ START_TEST(t_bench)
 }
 END_TEST
 
+/* IDs against certificate subjects: the same DN with other string types is the same DN
+ * (strongSwan encodes its id= text as PrintableString, openssl's certificates UTF8String) */
+START_TEST(t_dn_eq)
+{
+	static const uint8_t utf8[] = {
+		0x30, 0x22, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x06, 0x13, 0x02, 'U', 'S',
+		0x31, 0x13, 0x30, 0x11, 0x06, 0x03, 0x55, 0x04, 0x0a, 0x0c, 0x0a,
+		'm', 'e', 's', 'h', 'd', ' ', 't', 'e', 's', 't' };
+	uint8_t printable[sizeof(utf8)], other[sizeof(utf8)], bad[sizeof(utf8)];
+	memcpy(printable, utf8, sizeof(utf8));
+	printable[24] = 0x13;
+	memcpy(other, printable, sizeof(utf8));
+	other[26] = 'n';
+	memcpy(bad, utf8, sizeof(utf8));
+	bad[1] = 0x30;
+	ck_assert(cert_ike_dn_eq(utf8, sizeof(utf8), utf8, sizeof(utf8)));
+	ck_assert(cert_ike_dn_eq(utf8, sizeof(utf8), printable, sizeof(printable)));
+	ck_assert(cert_ike_dn_eq(printable, sizeof(printable), utf8, sizeof(utf8)));
+	ck_assert(!cert_ike_dn_eq(utf8, sizeof(utf8), other, sizeof(other)));
+	ck_assert(!cert_ike_dn_eq(utf8, sizeof(utf8), bad, sizeof(bad)));
+	ck_assert(!cert_ike_dn_eq(utf8, sizeof(utf8), utf8, 0));
+}
+END_TEST
+
 static Suite *cert_suite(void)
 {
 	if (system("openssl version >/dev/null 2>&1") != 0) {
@@ -756,6 +781,7 @@ static Suite *cert_suite(void)
 	tcase_add_test(tc, t_expiry_str);
 	tcase_add_test(tc, t_initnss_idempotent);
 	tcase_add_test(tc, t_bench);
+	tcase_add_test(tc, t_dn_eq);
 	suite_add_tcase(s, tc);
 	return s;
 }
