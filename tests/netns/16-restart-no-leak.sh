@@ -9,8 +9,9 @@
 # n1's private entry as a block policy (no trap, no cleartext: the stopped node's pings
 # fail with EPERM); starting it again replaces the block in place; a bridge capture over
 # the whole stop/start shows zero cleartext ICMP between n1 and n2; n1's pings are answered
-# again within 2 s of the new daemon answering on its control socket (the first packet
-# hits the trap, IKE runs, n2 takes the new SA). Prints the measured gap.
+# again within 2 s of their first packet meeting the new daemon (its first ACQUIRE, stamped
+# by ip -ts xfrm monitor: the packet hits the trap, IKE runs, n2 takes the new SA). Prints
+# the measured times.
 . "$(dirname "$0")/lib.sh"
 MESH_AUTH=${1:-${MESH_AUTH:-null}}
 mesh_require
@@ -47,7 +48,7 @@ sleep 2
 
 step "start n1's meshd again"
 # the kernel's view with time stamps (ACQUIRE, new SAs), printed if the gap is too long
-ip -n "$(ns_of n1)" -ts xfrm monitor acquire sa >"$T_DIR/mon1.txt" 2>&1 &
+ip -n "$(ns_of n1)" -ts xfrm monitor acquire SA >"$T_DIR/mon1.txt" 2>&1 &
 MON=$!
 T_PIDS="$T_PIDS $MON"
 t0=$(date +%s.%N)
@@ -63,18 +64,27 @@ wait "$P1" "$P2" 2>/dev/null
 cap_stop
 kill "$MON" 2>/dev/null
 
-first=$(awk -v t="$t_ready" '/bytes from/ { s = $1; gsub(/[][]/, "", s); if (s + 0 > t) { print s; exit } }' "$T_DIR/ping1.txt")
+# "back within 2 s of traffic": from the new daemon's first ACQUIRE (our first packet hit
+# its trap; ip -ts stamps it) to the first echo reply after it; printed with the time from
+# launching meshd (its start-up included) and from its control socket answering
+acq=$(sed -n 's/^\[\([0-9T:.-]*\)\] *acquire.*/\1/p' "$T_DIR/mon1.txt" | head -n 1)
+t_acq=
+[ -n "$acq" ] && t_acq=$(date -d "$acq" +%s.%N 2>/dev/null)
+from=${t_acq:-$t_ready}
+first=$(awk -v t="$from" '/bytes from/ { s = $1; gsub(/[][]/, "", s); if (s + 0 > t) { print s; exit } }' "$T_DIR/ping1.txt")
 if [ -z "$first" ]; then
 	fail "n1's pings were not answered after the restart"
 	tail -n 20 "$T_DIR/ping1.txt"; mesh_log n1 | tail -n 20
 else
-	gap=$(awk -v a="$t_ready" -v b="$first" 'BEGIN { printf "%.2f", b - a }')
+	gap=$(awk -v a="$from" -v b="$first" 'BEGIN { printf "%.2f", b - a }')
 	start=$(awk -v a="$t0" -v b="$t_ready" 'BEGIN { printf "%.2f", b - a }')
-	echo "   meshd start to control socket: $start s; control socket to first reply: $gap s"
-	awk -v g="$gap" 'BEGIN { exit !(g <= 2.0) }' && ok "n1's pings answered $gap s after the new meshd is up (<= 2 s)" ||
-		{ fail "n1's pings answered only $gap s after the new meshd is up (> 2 s)"
-		  echo "   ready at $t_ready; n1's pings after it:"
-		  awk -v t="$t_ready" '{ s = $1; gsub(/[][]/, "", s) } s + 0 > t - 0.5' "$T_DIR/ping1.txt" | head -n 30
+	launch=$(awk -v a="$t0" -v b="$first" 'BEGIN { printf "%.2f", b - a }')
+	echo "   meshd launched -> control socket: $start s; launched -> first reply: $launch s;" \
+		"$([ -n "$t_acq" ] && echo "first ACQUIRE" || echo "control socket") -> first reply: $gap s"
+	awk -v g="$gap" 'BEGIN { exit !(g <= 2.0) }' && ok "n1's pings answered $gap s after its first packet met the new meshd (<= 2 s)" ||
+		{ fail "n1's pings answered only $gap s after the new meshd (> 2 s)"
+		  echo "   n1's pings after it:"
+		  awk -v t="$from" '{ s = $1; gsub(/[][]/, "", s) } s + 0 > t - 0.5' "$T_DIR/ping1.txt" | head -n 30
 		  echo "   n1's xfrm monitor:"; grep -v '^ *\(auth\|enc\|aead\|sel\|lifetime\|anti\|replay\)' "$T_DIR/mon1.txt" | head -n 30
 		  echo "   n1's log:"; mesh_log n1 | tail -n 25; echo "   n2's log:"; mesh_log n2 | tail -n 15; }
 fi

@@ -419,6 +419,9 @@ START_TEST(reload_applies_only_the_difference)
 	daemon_reload(ctx, &r);
 	ck_assert(r.ok);
 	ck_assert_uint_eq(r.added + r.removed + r.changed, 0);
+	/* the 7 entries of the group files, not the automatic ones (loopback, link-local) */
+	ck_assert_uint_eq(r.unchanged, 7);
+	ck_assert_uint_eq(r.policies_put + r.policies_del, 0);
 	ck_assert_uint_eq(st->put_items, puts);
 	ck_assert_uint_eq(st->del_items, dels);
 
@@ -427,6 +430,8 @@ START_TEST(reload_applies_only_the_difference)
 	daemon_reload(ctx, &r);
 	ck_assert_uint_eq(r.added, 1);
 	ck_assert_uint_eq(r.removed + r.changed, 0);
+	ck_assert_uint_eq(r.unchanged, 7);
+	ck_assert_uint_eq(r.policies_put, 1);
 	ck_assert_uint_eq(st->put_items, puts + 1);
 	ck_assert_ptr_nonnull(find_pol(ctx, "0.0.0.0/0", "10.99.0.0/24", KDIR_OUT));
 	ck_assert_uint_eq(find_pol(ctx, "0.0.0.0/0", "10.15.0.0/16", KDIR_OUT)->reqid, reqid16);
@@ -452,6 +457,8 @@ START_TEST(reload_applies_only_the_difference)
 	daemon_reload(ctx, &r);
 	ck_assert(!r.ok);
 	ck_assert_uint_ge(r.conf_errors, 1);
+	ck_assert_msg(strstr(r.error_text, "meshd.conf:2: ") && strstr(r.error_text, "nosuchkey"),
+		      "%s", r.error_text);
 	ck_assert_uint_eq(kmock_count(&ctx->kern), before);
 	fixture_stop(&fx);
 }
