@@ -158,6 +158,45 @@ START_TEST(child_rekey_by_initiator)
 }
 END_TEST
 
+/* ---- the order in the kernels, message by message: no side ever sends on an SA the
+ * other cannot take yet, and the old pair goes only after the new one carries traffic ---- */
+START_TEST(child_rekey_kernel_order)
+{
+	struct net *net = up(CHILD_LIFE, CHILD_LIFE);
+	struct ike_child_info old = one_child(net);
+	struct kernel *ka = &net->node[0].ctx->kern, *kb = &net->node[1].ctx->kern;
+	const struct addr *A = &net->node[0].addr, *B = &net->node[1].addr;
+	struct kexpire exp = { .dst = *A, .spi = old.spi_in, .proto = IKE_PROTO_ESP };
+	ike_expire(net->node[0].ctx->ike, &exp);
+	/* A reserved its new inbound SPI: nothing installed yet */
+	ck_assert_uint_eq(kmock_sa_count(ka), 2);
+	ck_assert_uint_eq(pump_one(net), 1);          /* the request: B answers */
+	/* B: the new inbound SA is in; the new outbound waits (A has no inbound SA yet),
+	 * B still sends on the old one */
+	ck_assert_uint_eq(kmock_sa_count(kb), 3);
+	ck_assert_ptr_nonnull(kmock_sa_find(kb, A, old.spi_in));
+	ck_assert_ptr_nonnull(kmock_sa_find(kb, B, old.spi_out));
+	ck_assert_uint_eq(pump_one(net), 1);          /* the answer: A installs, deletes old */
+	/* A: new inbound and outbound in, the old outbound gone (A sends on the new one),
+	 * the old inbound kept until the Delete is answered */
+	ck_assert_uint_eq(kmock_sa_count(ka), 3);
+	ck_assert_ptr_null(kmock_sa_find(ka, B, old.spi_out));
+	ck_assert_ptr_nonnull(kmock_sa_find(ka, A, old.spi_in));
+	struct child_list a;
+	children(net, 0, &a);
+	ck_assert_uint_eq(a.n, 1);                    /* trafficstatus: the new one */
+	ck_assert_uint_ne(a.c[0].spi_in, old.spi_in);
+	ck_assert_uint_eq(pump_one(net), 1);          /* D(ESP): B adds its new outbound */
+	ck_assert_uint_eq(kmock_sa_count(kb), 2);
+	ck_assert_ptr_nonnull(kmock_sa_find(kb, A, a.c[0].spi_in));  /* B -> A, new */
+	ck_assert_uint_eq(pump_one(net), 1);          /* its answer: A drops the old inbound */
+	ck_assert_uint_eq(kmock_sa_count(ka), 2);
+	ck_assert_uint_eq(net->nq, 0);
+	one_child(net);
+	net_free(net);
+}
+END_TEST
+
 /* ---- Child SA rekey by the IKE responder (B: A has rekey=no) ---- */
 START_TEST(child_rekey_by_responder)
 {
@@ -575,6 +614,7 @@ static Suite *suite(void)
 	TCase *t = tcase_create("rekey");
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, child_rekey_by_initiator);
+	tcase_add_test(t, child_rekey_kernel_order);
 	tcase_add_test(t, child_rekey_by_responder);
 	tcase_add_test(t, ike_rekey_by_initiator);
 	tcase_add_test(t, ike_rekey_by_responder);

@@ -2,11 +2,12 @@
 # 10-rekey — Child SA and IKE SA rekeys under traffic, then idle expiry, on real ESP.
 #
 #   n1 10.15.1.1 ─┬─ br0   both: policies/private = 10.15.1.1 10.15.1.2, and
-#   n2 10.15.1.2 ─┘        salifetime=10s ikelifetime=16s rekeymargin=3s rekeyfuzz=50%
+#   n2 10.15.1.2 ─┘        salifetime=16s ikelifetime=24s rekeymargin=4s rekeyfuzz=50%
 #
-# With those lifetimes the IKE initiator rekeys its Child SA 5.5-7 s after it is made and
-# its IKE SA 11.5-13 s after (ike_rekey.c). Asserts: a continuous ping n1 -> n2 (5 a
-# second for 24 s) crosses several Child SA rekeys and at least one IKE SA rekey (logged
+# With those lifetimes the IKE initiator rekeys its Child SA 10-12 s after it is made (the
+# responder would at 14 s) and its IKE SA 18-20 s after (ike_rekey.c): a daemon may stall
+# for seconds under TCG without an SA running out. Asserts: a continuous ping n1 -> n2 (5
+# a second for 44 s) crosses several Child SA rekeys and an IKE SA rekey (logged
 # by both, the kernel's ESP SPIs change several times) and every echo is answered; the
 # bridge capture shows ESP and not one cleartext ICMP echo between them; halfway
 # trafficstatus lists one Child SA and status one established IKE SA on each side. Then,
@@ -14,9 +15,9 @@
 # kernels empty, trafficstatus empty) and the next ping negotiates new ones.
 . "$(dirname "$0")/lib.sh"
 MESH_AUTH=${1:-${MESH_AUTH:-null}}
-MESH_CONN="salifetime=10s
-ikelifetime=16s
-rekeymargin=3s
+MESH_CONN="salifetime=16s
+ikelifetime=24s
+rekeymargin=4s
 rekeyfuzz=50%"
 mesh_require
 
@@ -29,18 +30,18 @@ mesh_up || { finish; exit 1; }
 cap_start rekey || { finish; exit 1; }
 ping_until 30 n1 10.15.1.2 || { fail "no SA n1 <-> n2"; finish; exit 1; }
 
-step "continuous ping for 24 s across rekeys"
+step "continuous ping for 44 s across rekeys"
 PING=$T_DIR/ping.out
-nsx n1 ping -n -i 0.2 -c 120 -W 2 10.15.1.2 >"$PING" 2>&1 &
+nsx n1 ping -n -i 0.2 -c 220 -W 2 10.15.1.2 >"$PING" 2>&1 &
 ping_pid=$!
-# the SPIs n1's kernel holds for the pair, every second or so; halfway, what an operator
+# the SPIs n1's kernel holds for the pair, every 2 s or so; halfway, what an operator
 # sees (the checks would race the idle expiry once the ping stops)
 : >"$T_DIR/spis"
 t0=$(t_now) seen=
 two() { [ "$(esp_count n1 10.15.1.1 10.15.1.2)" = 2 ]; }
 while kill -0 "$ping_pid" 2>/dev/null; do
 	esp_spis n1 10.15.1.1 10.15.1.2 | tr ' ' '\n' >>"$T_DIR/spis"
-	if [ -z "$seen" ] && [ "$(t_since "$t0" | cut -d. -f1)" -ge 12 ]; then
+	if [ -z "$seen" ] && [ "$(t_since "$t0" | cut -d. -f1)" -ge 16 ]; then
 		seen=1
 		step "halfway: trafficstatus, status, kernel"
 		assert_eq "n1 trafficstatus: one Child SA" 1 "$(ts_count n1 10.15.1.2)"
@@ -51,7 +52,7 @@ while kill -0 "$ping_pid" 2>/dev/null; do
 		wait_until 5 two && ok "n1 kernel: one ESP SA each way" ||
 			fail "n1 kernel: $(esp_count n1 10.15.1.1 10.15.1.2) ESP SAs for the pair"
 	fi
-	sleep 1
+	sleep 2
 done
 wait "$ping_pid"
 cap_stop
@@ -79,8 +80,8 @@ assert_only_esp rekey 10.15.1.1 10.15.1.2
 step "idle: the SAs go at the next rekey moment"
 t0=$(t_now)
 gone() { [ "$(esp_count n1 10.15.1.1 10.15.1.2)" = 0 ] && [ "$(esp_count n2 10.15.1.1 10.15.1.2)" = 0 ]; }
-if wait_until 40 gone; then ok "n1 and n2 kernels hold no ESP SA after $(t_since "$t0") s idle"
-else fail "ESP SAs still there after 40 s idle"; fi
+if wait_until 60 gone; then ok "n1 and n2 kernels hold no ESP SA after $(t_since "$t0") s idle"
+else fail "ESP SAs still there after 60 s idle"; fi
 assert_contains "expire logged" "expire unused IKE SA" "$(mesh_log n1; mesh_log n2)"
 assert_eq "n1 trafficstatus empty" 0 "$(ts_count n1 10.15.1.2)"
 assert_contains "n1 status: no IKE SA" "IKE SAs: total(0)" "$(ctl n1 status)"
