@@ -214,6 +214,8 @@ void child_release_spi(struct ike *ike, const struct ike_sa *sa, uint32_t spi);
 int child_install_rekey(struct ike *ike, struct ike_sa *sa, struct child_sa *c,
 			struct crypto_iov g_ir, struct crypto_iov ni, struct crypto_iov nr,
 			bool defer_out, const char **why);
+/* Same kernel selector (addresses, protocol, ports)? */
+bool child_same_sel(const struct ksel *a, const struct ksel *b);
 /* Add c's kept outbound SA now. */
 void child_add_pending_out(struct ike *ike, struct child_sa *c);
 /* The inbound bytes of c's SA (0 when the kernel does not say). */

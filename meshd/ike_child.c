@@ -146,7 +146,7 @@ static bool same_selector(const struct shunt *sh, const struct child_sa *c)
 
 static void hand_over(struct ike *ike, struct child_sa *c);
 
-static bool same_ksel(const struct ksel *a, const struct ksel *b)
+bool child_same_sel(const struct ksel *a, const struct ksel *b)
 {
 	return prefix_cmp(&a->src, &b->src) == 0 && prefix_cmp(&a->dst, &b->dst) == 0 &&
 	       a->proto == b->proto && a->sport == b->sport && a->dport == b->dport;
@@ -161,7 +161,7 @@ static struct child_sa *sibling(struct ike *ike, const struct child_sa *c)
 	struct child_sa *o, *best = NULL;
 	for (size_t i = 0; (o = sa_child_at(ike->sas, i)); i++)
 		if (o != c && o->sa_in && o->sa_out && addr_eq(&o->local, &c->local) &&
-		    addr_eq(&o->peer, &c->peer) && same_ksel(&o->sel, &c->sel))
+		    addr_eq(&o->peer, &c->peer) && child_same_sel(&o->sel, &c->sel))
 			best = o;
 	return best;
 }
@@ -173,7 +173,7 @@ static void disown_siblings(struct ike *ike, const struct child_sa *c)
 	struct child_sa *o;
 	for (size_t i = 0; (o = sa_child_at(ike->sas, i)); i++)
 		if (o != c && addr_eq(&o->local, &c->local) && addr_eq(&o->peer, &c->peer) &&
-		    same_ksel(&o->sel, &c->sel))
+		    child_same_sel(&o->sel, &c->sel))
 			o->pol_in = o->pol_out = o->pol_fwd = false;
 }
 
@@ -264,6 +264,43 @@ static int install_policies(struct ike *ike, struct child_sa *c)
 	return 0;
 }
 
+/* Everything of the two ESP SAs but the keys: endpoints, selectors, lifetimes, NAT-T. */
+static void fill_ksas(struct ike *ike, const struct ike_sa *sa, struct child_sa *c,
+		      struct ksa *in, struct ksa *out)
+{
+	/* hard: salifetime; soft: when we rekey it ourselves (ike_rekey.c), so the kernel's
+	 * EXPIRE and our timer agree and whichever comes first starts the one rekey */
+	uint64_t life = sa->conf.salifetime_s ? sa->conf.salifetime_s : 28800;
+	c->rekey_after_ms = rekey_child_after_ms(ike, sa, c->initiator);
+	for (int i = 0; i < 2; i++) {
+		struct ksa *ks = i ? out : in;
+		ks->reqid = c->reqid;
+		ks->tunnel = c->tunnel;
+		ks->esn = c->esp.esn;
+		ks->hard_add_s = life;
+		ks->soft_add_s = c->rekey_after_ms ? (c->rekey_after_ms + 999) / 1000 : 0;
+	}
+	in->src = c->peer;
+	in->dst = c->local;
+	in->spi = c->spi_in;
+	reverse(&c->sel, &in->sel);
+	in->replay_window = sa->conf.replay_window ? sa->conf.replay_window : 128;
+	out->src = c->local;
+	out->dst = c->peer;
+	out->spi = c->spi_out;
+	out->sel = c->sel;
+	uint16_t lport, rport;
+	if (ike_natt_encap(ike, sa, &lport, &rport)) {
+		in->encap_sport = rport;
+		in->encap_dport = lport;
+		out->encap_sport = lport;
+		out->encap_dport = rport;
+	} else if (sa->nat_local || sa->nat_peer) {
+		sa_log(ike, sa, LOG_LVL_WARN, "Child SA #%u: NAT detected but the peer stayed on "
+		       "port %u; ESP is not encapsulated", c->serial, sa->rport);
+	}
+}
+
 struct keysrc {
 	struct crypto_iov g_ir, ni, nr;
 	bool defer_out;
@@ -295,38 +332,7 @@ static int install(struct ike *ike, struct ike_sa *sa, struct child_sa *c,
 		r = -ENOTSUP;
 		goto fail;
 	}
-	/* hard: salifetime; soft: when we rekey it ourselves (ike_rekey.c), so the kernel's
-	 * EXPIRE and our timer agree and whichever comes first starts the one rekey */
-	uint64_t life = sa->conf.salifetime_s ? sa->conf.salifetime_s : 28800;
-	c->rekey_after_ms = rekey_child_after_ms(ike, sa, c->initiator);
-	for (int i = 0; i < 2; i++) {
-		struct ksa *ks = i ? &out : &in;
-		ks->reqid = c->reqid;
-		ks->tunnel = c->tunnel;
-		ks->esn = c->esp.esn;
-		ks->hard_add_s = life;
-		ks->soft_add_s = c->rekey_after_ms ? (c->rekey_after_ms + 999) / 1000 : 0;
-	}
-	in.src = c->peer;
-	in.dst = c->local;
-	in.spi = c->spi_in;
-	reverse(&c->sel, &in.sel);
-	in.replay_window = sa->conf.replay_window ? sa->conf.replay_window : 128;
-	out.src = c->local;
-	out.dst = c->peer;
-	out.spi = c->spi_out;
-	out.sel = c->sel;
-	uint16_t lport, rport;
-	if (ike_natt_encap(ike, sa, &lport, &rport)) {
-		in.encap_sport = rport;
-		in.encap_dport = lport;
-		out.encap_sport = lport;
-		out.encap_dport = rport;
-	} else if (sa->nat_local || sa->nat_peer) {
-		sa_log(ike, sa, LOG_LVL_WARN, "Child SA #%u: NAT detected but the peer stayed on "
-		       "port %u; ESP is not encapsulated", c->serial, sa->rport);
-	}
-
+	fill_ksas(ike, sa, c, &in, &out);
 	if ((r = k->ops->sa_add(k, &in)) < 0)
 		goto kfail;
 	c->sa_in = true;

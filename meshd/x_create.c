@@ -181,12 +181,6 @@ static bool child_group_ok(const struct ike_sa *sa, uint16_t g)
 	return false;
 }
 
-static bool same_ksel(const struct ksel *a, const struct ksel *b)
-{
-	return prefix_cmp(&a->src, &b->src) == 0 && prefix_cmp(&a->dst, &b->dst) == 0 &&
-	       a->proto == b->proto && a->sport == b->sport && a->dport == b->dport;
-}
-
 static struct child_sa *child_by_spi_out(struct ike *ike, const struct ike_sa *sa, uint32_t spi)
 {
 	struct child_sa *c;
@@ -563,7 +557,7 @@ static enum verdict child_answered(struct xctx *x, struct ike_rekey *rk)
 	if (!(d->sk_pl & PL(TSI)) || !(d->sk_pl & PL(TSR)) ||
 	    ts_check_answer(&rk->ts_i, &rk->ts_r, &d->tsi, &d->tsr, &sa->local, &sa->peer,
 			    &pair) < 0 || ts_to_ksel(&pair, true, &sel) < 0 ||
-	    !same_ksel(&sel, &old->sel))
+	    !child_same_sel(&sel, &old->sel))
 		return rekey_failed(x, rk, "peer's selectors differ from the Child SA's");
 	struct crypto_buf gir = { 0 };
 	if (ke && shared_secret(&rk->dh, d, &gir) < 0)
@@ -804,7 +798,7 @@ static enum verdict child_choose(struct xctx *x, const struct child_sa *old, str
 	struct ts_end le = { sa->local, sa->conf.proto, sa->conf.lport };
 	struct ksel sel;
 	if (ts_narrow(&d->tsi, &d->tsr, &pe, &le, pair) < 0 ||
-	    ts_to_ksel(pair, false, &sel) < 0 || !same_ksel(&sel, &old->sel))
+	    ts_to_ksel(pair, false, &sel) < 0 || !child_same_sel(&sel, &old->sel))
 		return notify(x, IKE_N_TS_UNACCEPTABLE, "the selectors are not the Child SA's");
 	return V_OK;
 }
