@@ -46,6 +46,8 @@ struct ike {
 	struct dns_wait *dns_waits;   /* (owned) */
 	char dns_error[160];          /* why the resolver could not be made, "" = not tried */
 	struct parked *parked;        /* (owned) messages of suspended handlers (exchange.c) */
+	char why_buf[400];            /* a composed failure reason handed out as `const char *why`:
+	                               * valid until the next one (no static buffers) */
 	struct ike_props *props;      /* (owned) parsed ike=/esp= the SAs point to (ike.c) */
 };
 

@@ -211,7 +211,6 @@ static struct cert_store *sa_store(struct ike *ike, const struct ike_sa *sa, con
 {
 	struct ike_certs *ic = ike->ctx->certs;
 	const struct conf_conn *cc = sa_conn(ike, sa);
-	static char missing[400];
 	if (!cc) {
 		*why = "the group's conn is gone";
 		return NULL;
@@ -222,9 +221,9 @@ static struct cert_store *sa_store(struct ike *ike, const struct ike_sa *sa, con
 	if (st && st->missing[0]) {
 		*why = st->missing;
 	} else {
-		snprintf(missing, sizeof(missing), "no node certificate '%s' in %s", nick_of(cc),
-			 ic ? ic->nssdir : "the NSS database");
-		*why = missing;
+		snprintf(ike->why_buf, sizeof(ike->why_buf), "no node certificate '%s' in %s",
+			 nick_of(cc), ic ? ic->nssdir : "the NSS database");
+		*why = ike->why_buf;
 	}
 	return NULL;
 }
