@@ -498,7 +498,9 @@ static int cmd_why(struct meshd_ctx *ctx, const char *arg, bool json, FILE *out)
 	if (pd && pd->last_failure) {
 		char t[32];
 		fmt_time(t, sizeof(t), pd->last_failure);
-		fprintf(out, "  last failure: %s: %s (%u of %u attempts failed)\n", t,
+		/* failures count both roles, attempts only the ones we started: say so
+		 * rather than print "1 of 0 attempts" on a responder */
+		fprintf(out, "  last failure: %s: %s (%u failed; %u started by us)\n", t,
 			pd->last_reason, pd->failures, pd->attempts);
 	}
 	return 0;
