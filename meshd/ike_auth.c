@@ -918,6 +918,13 @@ void ike_dns_fini(struct ike *ike)
 	ike->dns_keys = NULL;
 }
 
+void ike_dns_rekeyed(struct ike *ike, uint32_t old, uint32_t serial)
+{
+	struct dns_wait *w = wait_find(ike, old);
+	if (w && !wait_find(ike, serial))
+		w->serial = serial;
+}
+
 void ike_dns_forget(struct ike *ike, uint32_t serial)
 {
 	struct dns_wait *w = wait_find(ike, serial);

@@ -98,6 +98,9 @@ enum auth_verdict ike_auth_check(struct xctx *x);
 void ike_dns_start(struct ike *ike, struct ike_sa *sa);
 /* The SA is gone: cancel its lookup, forget its records. */
 void ike_dns_forget(struct ike *ike, uint32_t serial);
+/* IKE SA old was rekeyed into serial: its record (where the peer's key came from) goes
+ * with it. */
+void ike_dns_rekeyed(struct ike *ike, uint32_t old, uint32_t serial);
 /* Engine creation (make the resolver when a conn uses DNS keys) and shutdown. */
 void ike_dns_init(struct ike *ike);
 void ike_dns_fini(struct ike *ike);

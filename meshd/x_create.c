@@ -39,6 +39,7 @@
 
 #include "ctx.h"
 #include "exchange.h"
+#include "ike_auth.h"
 #include "ike_emit.h"
 #include "ts.h"
 
@@ -485,6 +486,7 @@ static void ike_took_over(struct ike *ike, struct ike_sa *old, struct ike_sa *n,
 	exchange_adopt(ike, n, "IKE SA rekeyed");
 	rekey_ike_arm(ike, n);
 	move_children(ike, old->serial, n->serial);
+	ike_dns_rekeyed(ike, old->serial, n->serial);
 	if (!old->replaced_by)
 		old->replaced_by = n->serial;
 	ike_timer_cancel(ike, &old->rekey_timer);

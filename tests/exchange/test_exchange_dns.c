@@ -287,6 +287,13 @@ START_TEST(test_dns_both)
 	advance(net, 50000);
 	ck_assert_str_eq(ike_key_source(net->node[0].ctx->ike, sa, ks, sizeof(ks)),
 			 "DNSSEC secure, TTL 250 s left");
+	/* an IKE SA rekey keeps where the key came from */
+	ck_assert_int_eq(x_create_rekey_ike(net->node[0].ctx->ike, sa), 0);
+	settle(net);
+	sa = sa_ike_at(net->node[0].ctx->ike->sas, 0);
+	ck_assert_msg(sa && sa->rekey_of && counts(net, 0).ike_total == 1, "%s", logs(net, 0));
+	ck_assert_str_eq(ike_key_source(net->node[0].ctx->ike, sa, ks, sizeof(ks)),
+			 "DNSSEC secure, TTL 250 s left");
 
 	/* a second handshake uses the cached keys on both sides: no lookup */
 	ck_assert_uint_eq(ike_down(net->node[0].ctx->ike, &net->node[1].addr), 1);
