@@ -223,6 +223,11 @@ static enum verdict retry_ke(struct xctx *x)
 	if (n->data.len != 2)
 		return V_IGNORE;
 	uint16_t want = (uint16_t)(n->data.p[0] << 8 | n->data.p[1]);
+	/* The answer to a retransmission of the request before the retry: it asks for the
+	 * group we switched to already. Its twin was answered first; the retry stands (a
+	 * slow peer, or a slow us, under TCG: seen against Libreswan in tests/interop). */
+	if (want == sa->dh_group && sa->invalid_ke > 0)
+		return V_IGNORE;
 	if (want == sa->dh_group || !proposals_has_dh(sa->conf.ike, want) ||
 	    sa->invalid_ke >= MAX_INVALID_KE) {
 		snprintf(x->why, sizeof(x->why),
