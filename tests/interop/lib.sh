@@ -12,7 +12,7 @@
 #                            shuntstatus, whack ...)
 #   sw_node NAME ADDR4       a namespace running strongSwan's charon (private
 #                            strongswan.conf, vici socket $T_DIR/NAME/charon.vici)
-#   swx NAME ARGS            swanctl --uri <NAME's vici> ARGS
+#   swx NAME COMMAND ARGS    swanctl COMMAND --uri <NAME's vici> ARGS
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/netns/lib.sh"
 
 PEERS=${MESHD_INTEROP_PEERS:-$top_builddir/tests/interop/peers}
@@ -108,4 +108,85 @@ sa_pair() {
 	_s=$({ esp_states "$2" "$3" "$4"; esp_states "$2" "$4" "$3"; })
 	assert_eq "$1: $2's kernel has an ESP SA each way with $4, $5 mode" "2 $5" \
 		"$(echo "$_s" | grep -c .) $(echo "$_s" | awk '{print $2}' | sort -u | tr '\n' ' ' | sed 's/ $//')"
+}
+
+# ---- strongSwan ----
+
+SW_PLUGINS="random nonce openssl kdf pem pkcs1 pkcs8 x509 revocation constraints pubkey kernel-netlink socket-default vici"
+# sw_node NAME ADDR4: a namespace running charon with $T_DIR/NAME/strongswan.conf (vici at
+# $T_DIR/NAME/charon.vici, log charon.log) and swanctl's tree $T_DIR/NAME/swanctl/ (x509/,
+# x509ca/, private/ from the test CA of MESH_AUTH, as mesh_node mints them); the
+# connections are the scenario's: write $T_DIR/NAME/swanctl/swanctl.conf, then sw_load NAME
+sw_node() {
+	_attach "$1" "$2" || return 1
+	_d=$T_DIR/$1
+	mkdir -p "$_d/swanctl/x509" "$_d/swanctl/x509ca" "$_d/swanctl/private"
+	mesh_cert "$1" "$MESH_AUTH" "$2" || return 1
+	cp "$MESH_CERT_DIR/$1.pem" "$_d/swanctl/x509/"
+	cp "$MESH_CERT_DIR/$1.key" "$_d/swanctl/private/"
+	cp "$MESH_CERT_DIR/$MESH_CA.pem" "$_d/swanctl/x509ca/"
+	cat >"$_d/strongswan.conf" <<EOT
+charon {
+	load = $SW_PLUGINS
+	install_routes = no
+	retransmit_timeout = 2
+	retransmit_tries = 3
+	plugins {
+		vici {
+			socket = unix://$_d/charon.vici
+		}
+	}
+	filelog {
+		log {
+			path = $_d/charon.log
+			time_format = %b %e %T
+			flush_line = yes
+			default = 1
+			ike = 2
+			cfg = 2
+			knl = 1
+			net = 1
+		}
+	}
+	syslog {
+		daemon {
+			default = -1
+		}
+	}
+}
+swanctl {
+	load = pem pkcs1 pkcs8 x509 openssl
+}
+EOT
+	STRONGSWAN_CONF="$_d/strongswan.conf" ip netns exec "$(ns_of "$1")" "$PEERS/bin/charon" \
+		>"$_d/charon.out" 2>&1 &
+	eval "PID_$1=\$!"
+	T_PIDS="$T_PIDS $!"
+	wait_until 60 test -S "$_d/charon.vici" || { cat "$_d/charon.out" "$_d/charon.log"; fail "charon ($1) did not come up"; return 1; }
+}
+
+# swx NAME COMMAND ARGS: swanctl COMMAND for NAME's charon (--list-sas, --load-all, ...)
+swx() { _n=$1 _c=$2; shift 2; STRONGSWAN_CONF="$T_DIR/$_n/strongswan.conf" "$PEERS/bin/swanctl" "$_c" --uri "unix://$T_DIR/$_n/charon.vici" "$@"; }
+# sw_load NAME: swanctl --load-all from $T_DIR/NAME/swanctl/swanctl.conf
+sw_load() {
+	swx "$1" --load-all --file "$T_DIR/$1/swanctl/swanctl.conf" >"$T_DIR/$1/load.log" 2>&1 ||
+		{ cat "$T_DIR/$1/load.log"; fail "swanctl --load-all ($1)"; return 1; }
+}
+
+# finish: as tests/netlink/lib.sh's, but a failing scenario keeps its daemons' logs (and
+# captures) in $top_builddir/tests/interop/logs/SCENARIO/ for the report and CI artifacts
+finish() {
+	echo "$T_CHECKS checks, $T_FAILS failures"
+	if [ "$T_FAILS" -ne 0 ]; then
+		_k=$top_builddir/tests/interop/logs/$(basename "$0" .sh)${1:+-$1}
+		rm -rf "$_k"
+		mkdir -p "$_k"
+		for _f in "$T_DIR"/*/*.log "$T_DIR"/*/*.conf "$T_DIR"/*/swanctl/swanctl.conf "$T_DIR"/*.pcap; do
+			[ -f "$_f" ] || continue
+			_r=${_f#"$T_DIR"/}
+			cp "$_f" "$_k/$(echo "$_r" | tr / _)" 2>/dev/null
+		done
+		echo "logs kept in $_k"
+	fi
+	[ "$T_FAILS" -eq 0 ]
 }

@@ -23,6 +23,7 @@
 #   MESH_CONN   extra "key=value" lines (newline separated) for the negotiating conns,
 #               e.g. "retransmit-timeout=2s"
 #   MESH_SETUP  extra "key=value" lines for config setup
+#   MESH_EXTRA  more conn sections, appended verbatim (e.g. a clear-or-private conn)
 #   MESH_POLICIES  a directory whose group files every new node copies (default
 #               $T_DIR/policies; write the files before calling mesh_node)
 #   MESH_PFX4 / MESH_PFX6  on-link prefix lengths (24 / 64)
@@ -33,6 +34,7 @@ MESH_AUTH=${MESH_AUTH:-null}
 MESH_TYPE=${MESH_TYPE:-transport}
 MESH_CONN=${MESH_CONN:-}
 MESH_SETUP=${MESH_SETUP:-}
+MESH_EXTRA=${MESH_EXTRA:-}
 MESH_POLICIES=${MESH_POLICIES:-$T_DIR/policies}
 MESH_PFX4=${MESH_PFX4:-24}
 MESH_PFX6=${MESH_PFX6:-64}
@@ -133,6 +135,8 @@ mesh_conf() {
 			}
 			{ print }'
 	printf '\nconn block\n\tauto=ondemand\n\ttype=drop\n\tauthby=never\n\tleft=%%defaultroute\n\tright=%%group\n'
+	[ -n "$MESH_EXTRA" ] && printf '\n%s\n' "$MESH_EXTRA"
+	return 0
 }
 
 # mesh_cert NAME AUTH ADDR...: $MESH_CERT_DIR/NAME.p12 for NAME, from the test CA of that
@@ -183,7 +187,7 @@ mesh_node() {
 	fi
 	mesh_conf "$MESH_AUTH" "$_d/nss" >"$_d/meshd.conf"
 	# (once per variant of the config: a process costs up to a second under TCG)
-	_ck="$MESH_AUTH/$MESH_TYPE/$MESH_CONN/$MESH_SETUP"
+	_ck="$MESH_AUTH/$MESH_TYPE/$MESH_CONN/$MESH_SETUP/$MESH_EXTRA"
 	if [ "${MESH_CHECKED:-}" != "$_ck" ]; then
 		"$MESHCTL" check --config "$_d/meshd.conf" >"$_d/check.log" 2>&1 ||
 			{ cat "$_d/check.log"; fail "meshctl check rejects $1's config"; return 1; }

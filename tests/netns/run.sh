@@ -85,6 +85,7 @@ else
 			--env "top_srcdir=$top_srcdir" --env "top_builddir=$top_builddir" \
 			${MESH_SCENARIO_TIMEOUT:+--env "MESH_SCENARIO_TIMEOUT=$MESH_SCENARIO_TIMEOUT"} \
 			--env "MESH_SUITE_DIR=$sdir" ${scen:+--env "MESH_SCENARIOS=$scen"} \
+			${MESH_SCENARIO_TIMEOUT:+--env "MESH_SCENARIO_TIMEOUT=$MESH_SCENARIO_TIMEOUT"} \
 			-- sh -c 'sh "$0/tests/netns/run-all.sh" --dir "$MESH_SUITE_DIR" $MESH_SCENARIOS' "$top_srcdir" \
 			2>"$res.err"
 		echo $? >"$res.rc"
