@@ -9,7 +9,8 @@
 # Each scenario's output is printed as it comes, followed by one line
 #   RESULT <scenario[:arg]> PASS|FAIL|SKIP <seconds> [reason]
 # and at the end "SUITE <seconds> s, N scenarios". Exit 0 when nothing failed.
-# MESH_SCENARIO_TIMEOUT (default 300 s) bounds each scenario.
+# MESH_SCENARIO_TIMEOUT (default 300 s) bounds each scenario; a scenario may raise its own
+# bound with a "# scenario-timeout: SECONDS" comment line.
 here=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$(cd "$here/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -44,12 +45,16 @@ for s in "$@"; do
 	echo "######## $s"
 	t0=$(up)
 	# shellcheck disable=SC2086
-	{ timeout -k 10 "$tmo" sh "$here/$script" $arg 2>&1; echo $? >"$out.rc"; } | tee "$out"
+	# a scenario may ask for more time with a "# scenario-timeout: SECONDS" line
+	stmo=$(sed -n 's/^# scenario-timeout: *\([0-9][0-9]*\).*/\1/p' "$here/$script" | head -n 1)
+	stmo=${stmo:-$tmo}
+	[ "$stmo" -lt "$tmo" ] && stmo=$tmo
+	{ timeout -k 10 "$stmo" sh "$here/$script" $arg 2>&1; echo $? >"$out.rc"; } | tee "$out"
 	rc=$(cat "$out.rc")
 	case $rc in
 	0) res=PASS; why= ;;
 	77) res=SKIP; why=$(grep '^SKIP:' "$out" | tail -n 1 | sed 's/^SKIP: *//') ;;
-	124|137) res=FAIL; why="timed out after $tmo s"; failed=$((failed + 1)) ;;
+	124|137) res=FAIL; why="timed out after $stmo s"; failed=$((failed + 1)) ;;
 	*) res=FAIL; why=$(grep -c '^FAIL' "$out")" failed checks (exit $rc)"; failed=$((failed + 1)) ;;
 	esac
 	echo "RESULT $s $res $(dt "$t0") $why"
