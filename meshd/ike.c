@@ -330,7 +330,7 @@ static int random_spi(uint64_t *spi)
 }
 
 int ike_initiate(struct ike *ike, const struct addr *local, const struct addr *peer,
-		 const struct pol_entry *e, const char **why)
+		 const struct pol_entry *e, uint32_t acq_seq, const char **why)
 {
 	*why = NULL;
 	if (sa_ike_by_pair(ike->sas, local, peer))
@@ -341,6 +341,7 @@ int ike_initiate(struct ike *ike, const struct addr *local, const struct addr *p
 		return -ENOMEM;
 	}
 	sa->initiator = true;
+	sa->acq_seq = acq_seq;
 	sa->local = *local;
 	sa->peer = *peer;
 	sa->lport = sa->rport = ike->ctx->conf->setup.ike_port ? ike->ctx->conf->setup.ike_port

@@ -46,9 +46,10 @@ void ike_set_send(struct ike *ike, ike_send_fn fn, void *arg);
  * caught the packet; the negotiation shunt is already in place. Returns 0 when the
  * IKE_SA_INIT request went out, -EALREADY when an IKE SA for this pair already exists or
  * is being negotiated (nothing to do), or -errno with *why set (static text) when nothing
- * could start; the caller then installs the failure shunt. */
+ * could start; the caller then installs the failure shunt. acq_seq: the kernel ACQUIRE's
+ * seq (0 = none), handed to the outbound SA so the kernel drops its larval state. */
 int ike_initiate(struct ike *ike, const struct addr *local, const struct addr *peer,
-		 const struct pol_entry *e, const char **why);
+		 const struct pol_entry *e, uint32_t acq_seq, const char **why);
 
 /* Is an IKE SA between local and peer established or being negotiated? (oe_acquire: a
  * further ACQUIRE for such a pair must not put a shunt over its policies.) */

@@ -289,6 +289,7 @@ static void fill_ksas(struct ike *ike, const struct ike_sa *sa, struct child_sa 
 	out->dst = c->peer;
 	out->spi = c->spi_out;
 	out->sel = c->sel;
+	out->acq_seq = sa->acq_seq;
 	uint16_t lport, rport;
 	if (ike_natt_encap(ike, sa, &lport, &rport)) {
 		in->encap_sport = rport;
@@ -346,6 +347,7 @@ static int install(struct ike *ike, struct ike_sa *sa, struct child_sa *c,
 		if ((r = k->ops->sa_add(k, &out)) < 0)
 			goto kfail;
 		c->sa_out = true;
+		sa->acq_seq = 0;      /* the larval state is gone with this add */
 	}
 	if (!policy_holder(ike, c) && (r = install_policies(ike, c)) < 0)
 		goto pfail;

@@ -71,6 +71,10 @@ struct ksa {
 	uint64_t soft_add_s, hard_add_s;      /* lifetimes in seconds since add; 0 = none */
 	/* UDP encapsulation (RFC 3948) when NAT was detected; 0 = none */
 	uint16_t encap_sport, encap_dport;
+	/* the seq of the ACQUIRE an outbound SA answers (0 = none): the kernel then drops
+	 * the larval state it made for that ACQUIRE, which otherwise holds back every
+	 * further ACQUIRE of the flow for 30 s (xfrm_acq_expires) — e.g. after a restart */
+	uint32_t acq_seq;
 };
 
 struct ksa_stats {

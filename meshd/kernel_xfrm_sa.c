@@ -277,6 +277,7 @@ static int build_sa(union sa_msg *m, const struct ksa *sa)
 	info.lft.soft_add_expires_seconds = sa->soft_add_s;
 	info.lft.hard_add_expires_seconds = sa->hard_add_s;
 	info.reqid = sa->reqid;
+	info.seq = sa->acq_seq;       /* xfrm_state_add deletes the ACQUIRE's larval state */
 	info.family = (uint16_t)family;
 	info.mode = sa->tunnel ? XFRM_MODE_TUNNEL : XFRM_MODE_TRANSPORT;
 	if (sa->esn)

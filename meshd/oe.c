@@ -121,13 +121,13 @@ static const struct conf_conn *entry_conn(const struct meshd_ctx *ctx, const str
 /* Hand the pair to the IKE initiator. Returns 0 when an exchange was started, or -errno
  * with *why set when it could not be. */
 static int ike_start(struct meshd_ctx *ctx, const struct addr *local, const struct addr *peer,
-		     const struct pol_entry *e, const char **why)
+		     const struct pol_entry *e, uint32_t acq_seq, const char **why)
 {
 	if (!ctx->ike) {
 		*why = "IKE engine not running";
 		return -ENOSYS;
 	}
-	return ike_initiate(ctx->ike, local, peer, e, why);
+	return ike_initiate(ctx->ike, local, peer, e, acq_seq, why);
 }
 
 void oe_acquire(struct meshd_ctx *ctx, const struct kacquire *acq)
@@ -182,7 +182,7 @@ void oe_acquire(struct meshd_ctx *ctx, const struct kacquire *acq)
 		return;
 	}
 	const char *why = NULL;
-	int r = ike_start(ctx, local, peer, e, &why);
+	int r = ike_start(ctx, local, peer, e, acq->seq, &why);
 	if (r < 0 && r != -EALREADY)
 		oe_failed(ctx, local, peer, why ? why : "IKE could not start");
 }

@@ -138,6 +138,8 @@ struct ike_sa {
 	uint64_t esp_in_bytes;        /* inbound ESP bytes seen at the last liveness check */
 	uint64_t dpd_timer;           /* loop timer id, 0 = none */
 	uint32_t dpd_seq;             /* req_seq of the outstanding liveness probe, 0 = none */
+	uint32_t acq_seq;             /* the kernel ACQUIRE that started it (0 = none): its
+	                               * first outbound SA carries it (ike_child.c) */
 };
 
 struct child_sa {
