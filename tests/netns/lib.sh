@@ -110,7 +110,8 @@ _attach() {
 
 ns_of() { eval "echo \$NS_$1"; }
 nsx() { _x=$(ns_of "$1"); shift; ip netns exec "$_x" "$@"; }
-ctl() { _c=$1; shift; "$MESHCTL" --ctlsocket "$T_DIR/$_c/meshd.ctl" "$@"; }
+# (bounded: a daemon that stopped answering makes a check fail with exit 124, not hang the suite)
+ctl() { _c=$1; shift; timeout -k 5 60 "$MESHCTL" --ctlsocket "$T_DIR/$_c/meshd.ctl" "$@"; }
 mesh_log() { cat "$T_DIR/$1/meshd.log"; }
 
 # mesh_conf AUTH NSSDIR: the seed recipe (tests/data/conf/mesh-seed.conf, i.e. the Red Hat
