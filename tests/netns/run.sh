@@ -16,6 +16,7 @@
 # MESHD_NETNS=auto (default) | direct | vm | skip    force a way (MESHD_INTEROP for interop)
 # MESHD_NETNS_SCENARIOS="01-private-esp.sh:null 04-ipv6.sh"   run only these
 #   (MESHD_INTEROP_SCENARIOS for interop)
+# MESH_RUN_CROSSING=1                                       include 13-crossing (not in the default run)
 here=$(cd "$(dirname "$0")" && pwd)
 suite=netns
 [ "${1:-}" = --suite ] && { suite=$2; shift 2; }
@@ -85,7 +86,7 @@ else
 			--env "top_srcdir=$top_srcdir" --env "top_builddir=$top_builddir" \
 			${MESH_SCENARIO_TIMEOUT:+--env "MESH_SCENARIO_TIMEOUT=$MESH_SCENARIO_TIMEOUT"} \
 			--env "MESH_SUITE_DIR=$sdir" ${scen:+--env "MESH_SCENARIOS=$scen"} \
-			${MESH_SCENARIO_TIMEOUT:+--env "MESH_SCENARIO_TIMEOUT=$MESH_SCENARIO_TIMEOUT"} \
+			${MESH_RUN_CROSSING:+--env "MESH_RUN_CROSSING=$MESH_RUN_CROSSING"} \
 			-- sh -c 'sh "$0/tests/netns/run-all.sh" --dir "$MESH_SUITE_DIR" $MESH_SCENARIOS' "$top_srcdir" \
 			2>"$res.err"
 		echo $? >"$res.rc"
