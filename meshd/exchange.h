@@ -152,6 +152,12 @@ uint64_t ike_timer_arm(struct ike *ike, uint32_t serial, enum ike_timer kind, ui
 void ike_timer_cancel(struct ike *ike, uint64_t *id);   /* sets *id = 0 */
 uint64_t ike_now_ms(const struct ike *ike);
 
+/* ---- x_sa_init.c: shared with the rekey exchange (x_create.c) ---- */
+/* A fresh Ni / Nr (32 random bytes) into b. 0 or -errno. */
+int ike_new_nonce(struct buf *b);
+/* sa->sk_out / sk_in from sa->keys and sa->suite, by sa->initiator's side. 0 or -errno. */
+int ike_sk_make(struct ike *ike, struct ike_sa *sa);
+
 /* ---- ike_msg.c: messages ---- */
 struct msg_out {
 	struct wr w;

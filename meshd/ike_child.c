@@ -177,13 +177,11 @@ static void disown_siblings(struct ike *ike, const struct child_sa *c)
 			o->pol_in = o->pol_out = o->pol_fwd = false;
 }
 
-/* Point the pair's policies at c: in (and fwd) first, out last, each replacing the
- * previous owner's in place, so no packet meets a missing policy. */
-int child_take_policies(struct ike *ike, struct child_sa *c)
+/* c's inbound policy, and its forward one in tunnel mode (both before the outbound one). */
+static int put_in_fwd(struct kernel *k, struct child_sa *c)
 {
-	struct kernel *k = &ike->ctx->kern;
-	int r;
-	if ((r = put_policy(k, c, KDIR_IN)) < 0)
+	int r = put_policy(k, c, KDIR_IN);
+	if (r < 0)
 		return r;
 	c->pol_in = true;
 	if (c->tunnel) {
@@ -191,6 +189,17 @@ int child_take_policies(struct ike *ike, struct child_sa *c)
 			return r;
 		c->pol_fwd = true;
 	}
+	return 0;
+}
+
+/* Point the pair's policies at c: in (and fwd) first, out last, each replacing the
+ * previous owner's in place, so no packet meets a missing policy. */
+int child_take_policies(struct ike *ike, struct child_sa *c)
+{
+	struct kernel *k = &ike->ctx->kern;
+	int r;
+	if ((r = put_in_fwd(k, c)) < 0)
+		return r;
 	if ((r = put_policy(k, c, KDIR_OUT)) < 0)
 		return r;
 	c->pol_out = true;
@@ -243,14 +252,8 @@ static int install_policies(struct ike *ike, struct child_sa *c)
 	struct meshd_ctx *ctx = ike->ctx;
 	struct kernel *k = &ctx->kern;
 	int r;
-	if ((r = put_policy(k, c, KDIR_IN)) < 0)
+	if ((r = put_in_fwd(k, c)) < 0)
 		return r;
-	c->pol_in = true;
-	if (c->tunnel) {
-		if ((r = put_policy(k, c, KDIR_FWD)) < 0)
-			return r;
-		c->pol_fwd = true;
-	}
 	const struct shunt *sh = shunt_find(ctx->shunts, &c->local, &c->peer);
 	bool same = sh && same_selector(sh, c);
 	if ((r = put_policy(k, c, KDIR_OUT)) < 0)

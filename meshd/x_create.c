@@ -43,7 +43,6 @@
 #include "ike_emit.h"
 #include "ts.h"
 
-#define NONCE_LEN 32
 #define MAX_INVALID_KE 1
 
 enum rk_kind { RK_CHILD = 1, RK_IKE };
@@ -116,16 +115,6 @@ static void put64(uint8_t *p, uint64_t v)
 {
 	put32(p, (uint32_t)(v >> 32));
 	put32(p + 4, (uint32_t)v);
-}
-
-static int new_nonce(struct buf *b)
-{
-	uint8_t n[NONCE_LEN];
-	int r = crypto_random(n, sizeof(n));
-	if (r == 0)
-		r = buf_dup(b, n, sizeof(n));
-	explicit_bzero(n, sizeof(n));
-	return r;
 }
 
 /* Nonces compare as unsigned byte strings; a proper prefix is the lower (§2.8.1). */
@@ -273,7 +262,7 @@ static struct ike_rekey *rk_new(enum rk_kind kind, uint16_t group)
 
 static int rk_keys(struct ike *ike, struct ike_rekey *rk, struct crypto_buf *pub)
 {
-	int r = new_nonce(&rk->ni);
+	int r = ike_new_nonce(&rk->ni);
 	if (!rk->dh_group)
 		return r;     /* pfs=no */
 	if (r == 0)
@@ -467,15 +456,7 @@ static int rekey_keys(struct ike *ike, const struct ike_sa *old, struct ike_sa *
 				      CRYPTO_IOV_BUF(n->nr), si, sr, &n->keys);
 	if (r < 0)
 		return r;
-	const struct crypto_ike_keys *k = &n->keys;
-	r = crypto_sk_new(ike->crypto, s.encr, s.encr_keybits, s.integ,
-			  CRYPTO_IOV_BUF(n->initiator ? k->sk_ei : k->sk_er),
-			  CRYPTO_IOV_BUF(n->initiator ? k->sk_ai : k->sk_ar), &n->sk_out);
-	if (r == 0)
-		r = crypto_sk_new(ike->crypto, s.encr, s.encr_keybits, s.integ,
-				  CRYPTO_IOV_BUF(n->initiator ? k->sk_er : k->sk_ei),
-				  CRYPTO_IOV_BUF(n->initiator ? k->sk_ar : k->sk_ai), &n->sk_in);
-	return r;
+	return ike_sk_make(ike, n);
 }
 
 /* The new IKE SA is up: it takes the Child SAs, the old one stops rekeying. */
@@ -855,7 +836,7 @@ static struct child_sa *child_make(struct xctx *x, struct child_sa *old, const s
 	uint32_t spi_in = 0;
 	const char *why = "cannot make the keys";
 	struct child_sa *c = NULL;
-	if (new_nonce(nr) < 0 ||
+	if (ike_new_nonce(nr) < 0 ||
 	    (esp->dh && (crypto_dh_new(ike->crypto, esp->dh, &dh) < 0 ||
 			 crypto_dh_public(dh, pub) < 0 || shared_secret(&dh, x->d, &gir) < 0)))
 		goto out;
@@ -975,7 +956,7 @@ static struct ike_sa *ike_make(struct xctx *x, const struct suite *suite, uint64
 	if (r == 0)
 		r = buf_dup(&n->ni, x->d->nonce.p, x->d->nonce.len);
 	if (r == 0)
-		r = new_nonce(&n->nr);
+		r = ike_new_nonce(&n->nr);
 	if (r == 0)
 		r = rekey_keys(ike, x->sa, n, &gir);
 	crypto_dh_free(dh);

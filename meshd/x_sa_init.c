@@ -124,13 +124,27 @@ static bool peer_frag_supported(const struct ike_sa *sa, const struct ike_digest
 	       ike_digest_notify(d, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
 }
 
-static int new_nonce(struct buf *b)
+int ike_new_nonce(struct buf *b)
 {
 	uint8_t n[NONCE_LEN];
 	int r = crypto_random(n, sizeof(n));
 	if (r == 0)
 		r = buf_dup(b, n, sizeof(n));
 	explicit_bzero(n, sizeof(n));
+	return r;
+}
+
+int ike_sk_make(struct ike *ike, struct ike_sa *sa)
+{
+	const struct crypto_ike_keys *k = &sa->keys;
+	int r = crypto_sk_new(ike->crypto, sa->suite.encr, sa->suite.encr_bits, sa->suite.integ,
+			      CRYPTO_IOV_BUF(sa->initiator ? k->sk_ei : k->sk_er),
+			      CRYPTO_IOV_BUF(sa->initiator ? k->sk_ai : k->sk_ar), &sa->sk_out);
+	if (r == 0)
+		r = crypto_sk_new(ike->crypto, sa->suite.encr, sa->suite.encr_bits,
+				  sa->suite.integ,
+				  CRYPTO_IOV_BUF(sa->initiator ? k->sk_er : k->sk_ei),
+				  CRYPTO_IOV_BUF(sa->initiator ? k->sk_ar : k->sk_ai), &sa->sk_in);
 	return r;
 }
 
@@ -151,14 +165,7 @@ static int make_keys(struct ike *ike, struct ike_sa *sa, struct crypto_iov peer_
 	crypto_buf_free(&gir);
 	if (r < 0)
 		return r;
-	const struct crypto_ike_keys *k = &sa->keys;
-	r = crypto_sk_new(ike->crypto, s.encr, s.encr_keybits, s.integ,
-			  CRYPTO_IOV_BUF(sa->initiator ? k->sk_ei : k->sk_er),
-			  CRYPTO_IOV_BUF(sa->initiator ? k->sk_ai : k->sk_ar), &sa->sk_out);
-	if (r == 0)
-		r = crypto_sk_new(ike->crypto, s.encr, s.encr_keybits, s.integ,
-				  CRYPTO_IOV_BUF(sa->initiator ? k->sk_er : k->sk_ei),
-				  CRYPTO_IOV_BUF(sa->initiator ? k->sk_ar : k->sk_ai), &sa->sk_in);
+	r = ike_sk_make(ike, sa);
 	crypto_dh_free(sa->dh);
 	sa->dh = NULL;
 	return r;
@@ -429,7 +436,7 @@ static enum verdict respond(struct xctx *x)
 		}
 	} while (!spi_r);
 	sa->spi_r = spi_r;
-	if (buf_dup(&sa->ni, d->nonce.p, d->nonce.len) < 0 || new_nonce(&sa->nr) < 0 ||
+	if (buf_dup(&sa->ni, d->nonce.p, d->nonce.len) < 0 || ike_new_nonce(&sa->nr) < 0 ||
 	    make_keys(ike, sa, CRYPTO_IOV(d->ke.data.p, d->ke.data.len)) < 0) {
 		crypto_buf_free(&pub);
 		sa_log(ike, sa, LOG_LVL_DEBUG, "IKE_SA_INIT with a bad KE value dropped");
