@@ -50,7 +50,7 @@ static void set_state(struct ike *ike, struct ike_sa *sa, enum ike_state to, con
 		return;
 	sa_log(ike, sa, LOG_LVL_DEBUG, "%s: %s -> %s", story, ike_state_name(sa->state),
 	       ike_state_name(to));
-	sa->state = to;
+	sa_ike_set_state(ike->sas, sa, to);
 }
 
 /* A message whose handler returned V_SUSPEND: its datagram and plaintext, to rebuild the
@@ -396,9 +396,8 @@ void exchange_input(struct ike *ike, const uint8_t *p, size_t n, const struct ad
 			goto out;
 		fresh = true;
 		sa->initiator = false;
-		sa->spi_i = h->spi_i;
-		sa->local = *to;
-		sa->peer = *from;
+		sa_ike_set_spi_i(ike->sas, sa, h->spi_i);
+		sa_ike_set_addrs(ike->sas, sa, to, from);
 		sa->lport = dport;
 		sa->rport = sport;
 	} else {

@@ -342,8 +342,7 @@ int ike_initiate(struct ike *ike, const struct addr *local, const struct addr *p
 	}
 	sa->initiator = true;
 	sa->acq_seq = acq_seq;
-	sa->local = *local;
-	sa->peer = *peer;
+	sa_ike_set_addrs(ike->sas, sa, local, peer);
 	sa->lport = sa->rport = ike->ctx->conf->setup.ike_port ? ike->ctx->conf->setup.ike_port
 								: 500;
 	int r = ike_sa_configure(ike, sa, e, why);
@@ -357,12 +356,14 @@ int ike_initiate(struct ike *ike, const struct addr *local, const struct addr *p
 	}
 	sa->dh_group = proposals_first_dh(sa->conf.ike);
 	uint8_t ni[32];
-	if (random_spi(&sa->spi_i) < 0 || crypto_random(ni, sizeof(ni)) < 0 ||
+	uint64_t spi_i;
+	if (random_spi(&spi_i) < 0 || crypto_random(ni, sizeof(ni)) < 0 ||
 	    buf_dup(&sa->ni, ni, sizeof(ni)) < 0) {
 		*why = "no randomness";
 		sa_ike_free(ike->sas, sa);
 		return -EIO;
 	}
+	sa_ike_set_spi_i(ike->sas, sa, spi_i);
 	explicit_bzero(ni, sizeof(ni));
 	char ps[ADDR_STRLEN];
 	sa_log(ike, sa, LOG_LVL_INFO, "initiating IKEv2 to %s", addr_str(peer, ps));

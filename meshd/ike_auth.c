@@ -676,9 +676,10 @@ static bool dn_text_eq(const char *a, const char *b)
 static uint32_t authenticated_twin(struct ike *ike, const struct ike_sa *sa)
 {
 	struct ike_sa *o;
-	for (size_t i = 0; (o = sa_ike_at(ike->sas, i)); i++)
-		if (o != sa && o->state == IKES_ESTABLISHED && addr_eq(&o->peer, &sa->peer) &&
-		    addr_eq(&o->local, &sa->local) && o->peer_id_type != IKE_ID_NULL)
+	for (o = sa_ike_peer_next(ike->sas, &sa->peer, 0); o;
+	     o = sa_ike_peer_next(ike->sas, &sa->peer, o->serial))
+		if (o != sa && o->state == IKES_ESTABLISHED && addr_eq(&o->local, &sa->local) &&
+		    o->peer_id_type != IKE_ID_NULL)
 			return o->serial;
 	return 0;
 }

@@ -146,6 +146,12 @@ static bool same_selector(const struct shunt *sh, const struct child_sa *c)
 
 static void hand_over(struct ike *ike, struct child_sa *c);
 
+/* The Child SAs with peer address peer, in serial order (sa.c's index; the body may free
+ * o: the loop goes on from its serial). */
+#define FOR_CHILD_PEER(ike, peer, o) \
+	for (uint32_t o##_s = 0; \
+	     ((o) = sa_child_peer_next((ike)->sas, (peer), o##_s)) && (o##_s = (o)->serial, 1);)
+
 bool child_same_sel(const struct ksel *a, const struct ksel *b)
 {
 	return prefix_cmp(&a->src, &b->src) == 0 && prefix_cmp(&a->dst, &b->dst) == 0 &&
@@ -159,9 +165,9 @@ bool child_same_sel(const struct ksel *a, const struct ksel *b)
 static struct child_sa *sibling(struct ike *ike, const struct child_sa *c)
 {
 	struct child_sa *o, *best = NULL;
-	for (size_t i = 0; (o = sa_child_at(ike->sas, i)); i++)
+	FOR_CHILD_PEER(ike, &c->peer, o)
 		if (o != c && o->sa_in && o->sa_out && addr_eq(&o->local, &c->local) &&
-		    addr_eq(&o->peer, &c->peer) && child_same_sel(&o->sel, &c->sel))
+		    child_same_sel(&o->sel, &c->sel))
 			best = o;
 	return best;
 }
@@ -171,9 +177,8 @@ static struct child_sa *sibling(struct ike *ike, const struct child_sa *c)
 static void disown_siblings(struct ike *ike, const struct child_sa *c)
 {
 	struct child_sa *o;
-	for (size_t i = 0; (o = sa_child_at(ike->sas, i)); i++)
-		if (o != c && addr_eq(&o->local, &c->local) && addr_eq(&o->peer, &c->peer) &&
-		    child_same_sel(&o->sel, &c->sel))
+	FOR_CHILD_PEER(ike, &c->peer, o)
+		if (o != c && addr_eq(&o->local, &c->local) && child_same_sel(&o->sel, &c->sel))
 			o->pol_in = o->pol_out = o->pol_fwd = false;
 }
 
@@ -239,9 +244,8 @@ void child_uninstall(struct ike *ike, struct child_sa *c)
 static struct child_sa *policy_holder(struct ike *ike, const struct child_sa *c)
 {
 	struct child_sa *o;
-	for (size_t i = 0; (o = sa_child_at(ike->sas, i)); i++)
-		if (o != c && o->reqid == c->reqid && o->pol_out && addr_eq(&o->local, &c->local) &&
-		    addr_eq(&o->peer, &c->peer))
+	FOR_CHILD_PEER(ike, &c->peer, o)
+		if (o != c && o->reqid == c->reqid && o->pol_out && addr_eq(&o->local, &c->local))
 			return o;
 	return NULL;
 }
@@ -432,12 +436,13 @@ uint64_t child_in_bytes(struct ike *ike, const struct child_sa *c)
 static void hand_over(struct ike *ike, struct child_sa *c)
 {
 	struct child_sa *o, *heir = NULL;
-	for (size_t i = 0; (o = sa_child_at(ike->sas, i)); i++)
+	/* a successor has c's pair (x_create.c successor()) */
+	FOR_CHILD_PEER(ike, &c->peer, o)
 		if (o != c && o->replaces == c->serial)
 			child_add_pending_out(ike, o);
-	for (size_t i = 0; (o = sa_child_at(ike->sas, i)); i++)
+	FOR_CHILD_PEER(ike, &c->peer, o)
 		if (o != c && o->reqid == c->reqid && o->sa_in && o->sa_out &&
-		    addr_eq(&o->local, &c->local) && addr_eq(&o->peer, &c->peer))
+		    addr_eq(&o->local, &c->local))
 			heir = o;
 	if (heir && (c->pol_out || c->pol_in || c->pol_fwd)) {
 		heir->pol_out |= c->pol_out;
@@ -449,6 +454,19 @@ static void hand_over(struct ike *ike, struct child_sa *c)
 
 void child_remove_all(struct ike *ike, uint32_t ike_serial)
 {
+	const struct ike_sa *sa = sa_ike_by_serial(ike->sas, ike_serial);
+	if (sa) {
+		/* its Child SAs have its peer address (x_auth.c, x_create.c) */
+		struct addr peer = sa->peer;
+		struct child_sa *c;
+		FOR_CHILD_PEER(ike, &peer, c) {
+			if (c->ike_serial != ike_serial)
+				continue;
+			child_uninstall(ike, c);
+			sa_child_free(ike->sas, c);
+		}
+		return;
+	}
 	for (size_t i = 0; i < sa_child_count(ike->sas);) {
 		struct child_sa *c = sa_child_at(ike->sas, i);
 		if (c->ike_serial != ike_serial) {

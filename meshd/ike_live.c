@@ -52,6 +52,12 @@ static bool same_pair(const struct ike_sa *a, const struct ike_sa *b)
 	return addr_eq(&a->local, &b->local) && addr_eq(&a->peer, &b->peer);
 }
 
+/* The IKE SAs with sa's peer address, in serial order (sa.c's index): o is NULL at the
+ * end. The loop restarts from o's serial, so the body may free o. */
+#define FOR_PEER(ike, sa, o) \
+	for (uint32_t o##_s = 0; \
+	     ((o) = sa_ike_peer_next((ike)->sas, &(sa)->peer, o##_s)) && (o##_s = (o)->serial, 1);)
+
 static bool is_up(const struct ike_sa *o)
 {
 	return o->state == IKES_ESTABLISHED && o->child_up && o->up_serial;
@@ -60,8 +66,8 @@ static bool is_up(const struct ike_sa *o)
 bool live_initial_contact(const struct ike *ike, const struct ike_sa *sa)
 {
 	struct ike_sa *o;
-	for (size_t i = 0; (o = sa_ike_at(ike->sas, i)); i++)
-		if (o != sa && addr_eq(&o->peer, &sa->peer))
+	FOR_PEER(ike, sa, o)
+		if (o != sa)
 			return false;
 	return true;
 }
@@ -69,7 +75,7 @@ bool live_initial_contact(const struct ike *ike, const struct ike_sa *sa)
 uint32_t live_pair_carried(const struct ike *ike, const struct ike_sa *sa)
 {
 	struct ike_sa *o;
-	for (size_t i = 0; (o = sa_ike_at(ike->sas, i)); i++)
+	FOR_PEER(ike, sa, o)
 		if (o != sa && same_pair(o, sa) && o->state == IKES_ESTABLISHED && o->child_up)
 			return o->serial;
 	return 0;
@@ -84,30 +90,27 @@ static bool stale(const struct ike_sa *o, const struct ike_sa *sa)
 void live_replace(struct ike *ike, struct ike_sa *sa, bool initial_contact)
 {
 	bool null = sa->peer_id_type == IKE_ID_NULL;
-	for (size_t i = 0; i < sa_ike_count(ike->sas);) {
-		struct ike_sa *o = sa_ike_at(ike->sas, i);
-		if (!stale(o, sa)) {
-			i++;
+	struct ike_sa *o;
+	FOR_PEER(ike, sa, o) {
+		if (!stale(o, sa))
 			continue;
-		}
 		bool o_null = o->peer_id_type == IKE_ID_NULL;
 		if (null && !o_null) {
 			/* ike_auth.c refuses this before we get here; never let it through */
 			sa_log(ike, sa, LOG_LVL_INFO, "not replacing authenticated SA #%u with a "
 			       "NULL-auth SA", o->serial);
-			i++;
 			continue;
 		}
 		if (initial_contact && (o_null || strcmp(o->peer_id, sa->peer_id) == 0)) {
 			sa_log(ike, sa, LOG_LVL_INFO, "peer restarted (INITIAL_CONTACT): IKE SA #%u "
 			       "and its Child SAs replaced by #%u", o->serial, sa->serial);
 			exchange_kill(ike, o, "replaced after the peer restarted");
-			continue;     /* o is gone: i is the next one */
+			continue;     /* o is gone: the loop goes on from its serial */
 		}
 		if (initial_contact)
 			sa_log(ike, sa, LOG_LVL_INFO, "INITIAL_CONTACT from '%s': IKE SA #%u with "
 			       "'%s' is not replaced", sa->peer_id, o->serial, o->peer_id);
-		i++;    /* without INITIAL_CONTACT: live_up decides */
+		/* without INITIAL_CONTACT: live_up decides */
 	}
 }
 
@@ -124,7 +127,8 @@ static struct ike_sa *crossing_winner(struct ike_sa *a, struct ike_sa *b)
 static struct child_sa *child_of(struct ike *ike, const struct ike_sa *sa)
 {
 	struct child_sa *c, *last = NULL;
-	for (size_t i = 0; (c = sa_child_at(ike->sas, i)); i++)
+	for (c = sa_child_peer_next(ike->sas, &sa->peer, 0); c;
+	     c = sa_child_peer_next(ike->sas, &sa->peer, c->serial))
 		if (c->ike_serial == sa->serial && c->sa_in && c->sa_out)
 			last = c;
 	return last;
@@ -170,7 +174,7 @@ void live_up(struct ike *ike, struct ike_sa *sa)
 	if (sa->conf.dpddelay_ms)
 		dpd_arm(ike, sa, sa->conf.dpddelay_ms);
 	struct ike_sa *o;
-	for (size_t i = 0; (o = sa_ike_at(ike->sas, i)); i++) {
+	FOR_PEER(ike, sa, o) {
 		if (o == sa || !is_up(o) || !same_pair(o, sa))
 			continue;
 		uint32_t os = o->serial;
@@ -208,7 +212,8 @@ static void esp_activity(struct ike *ike, struct ike_sa *sa, uint64_t now)
 		return;
 	uint64_t bytes = 0;
 	struct child_sa *c;
-	for (size_t i = 0; (c = sa_child_at(ike->sas, i)); i++) {
+	for (c = sa_child_peer_next(ike->sas, &sa->peer, 0); c;
+	     c = sa_child_peer_next(ike->sas, &sa->peer, c->serial)) {
 		struct ksa_stats st;
 		if (c->ike_serial == sa->serial && c->sa_in &&
 		    k->ops->sa_stats(k, &c->local, c->spi_in, &st) == 0)
@@ -254,14 +259,11 @@ uint64_t live_budget_ms(const struct ike_sa *sa, uint64_t budget)
 static void peer_dead(struct ike *ike, const struct addr *peer_in)
 {
 	struct addr peer = *peer_in;
-	for (size_t i = 0; i < sa_ike_count(ike->sas);) {
-		struct ike_sa *o = sa_ike_at(ike->sas, i);
-		if (!addr_eq(&o->peer, &peer) ||
-		    (o->state != IKES_ESTABLISHED && o->state != IKES_DELETING)) {
-			i++;
-			continue;
-		}
-		exchange_kill(ike, o, "peer dead (liveness)");
+	struct ike_sa *o;
+	for (uint32_t s = 0; (o = sa_ike_peer_next(ike->sas, &peer, s));) {
+		s = o->serial;
+		if (o->state == IKES_ESTABLISHED || o->state == IKES_DELETING)
+			exchange_kill(ike, o, "peer dead (liveness)");
 	}
 }
 
@@ -273,7 +275,7 @@ bool live_probe_lost(struct ike *ike, struct ike_sa *sa)
 	uint64_t waited = ike_now_ms(ike) - sa->req_first_ms;
 	addr_str(&sa->peer, ps);
 	struct ike_sa *o;
-	for (size_t i = 0; (o = sa_ike_at(ike->sas, i)); i++) {
+	FOR_PEER(ike, sa, o) {
 		if (o != sa && is_up(o) && same_pair(o, sa) && o->up_serial > sa->up_serial) {
 			/* a newer IKE SA with the peer works: the peer only lost this one */
 			sa_log(ike, sa, LOG_LVL_INFO, "no answer to a liveness check for %llu s: the "

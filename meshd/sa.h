@@ -66,8 +66,15 @@ struct sa_conf {
 	uint8_t n_esp_dh;
 };
 
+/* A link of one of the table's hash indexes (sa.c; nobody else touches it). */
+struct sa_link {
+	void *next;                   /* next in the bucket, in serial order */
+	uint32_t hash;                /* the key's hash when it was linked */
+	bool in;                      /* linked */
+};
+
 struct ike_sa {
-	uint32_t serial;
+	uint32_t serial;              /* first member: the indexes sort chains by it */
 	enum ike_state state;         /* changed by exchange.c only */
 	bool initiator;               /* original initiator */
 	bool oe;                      /* started by an ACQUIRE: failure -> oe_failed */
@@ -140,10 +147,13 @@ struct ike_sa {
 	uint32_t dpd_seq;             /* req_seq of the outstanding liveness probe, 0 = none */
 	uint32_t acq_seq;             /* the kernel ACQUIRE that started it (0 = none): its
 	                               * first outbound SA carries it (ike_child.c) */
+
+	/* the table's indexes (sa.c only): by initiator SPI and by peer address */
+	struct sa_link ix_spi, ix_peer;
 };
 
 struct child_sa {
-	uint32_t serial, ike_serial;
+	uint32_t serial, ike_serial;  /* serial first: the indexes sort chains by it */
 	struct addr local, peer;
 	uint32_t spi_in, spi_out;     /* host order */
 	uint32_t reqid;
@@ -169,6 +179,8 @@ struct child_sa {
 	uint64_t idle_since_ms;       /* ... first seen then (idle rule) */
 	struct ksa *out_pending;      /* (owned) rekey responder: the outbound SA, added only
 	                               * when the initiator deletes the old Child SA */
+
+	struct sa_link ix_peer;       /* the table's index by peer address (sa.c only) */
 };
 
 struct sa_table;
@@ -187,6 +199,26 @@ struct ike_sa *sa_ike_new(struct sa_table *t);
 void sa_ike_free(struct sa_table *t, struct ike_sa *sa);
 struct child_sa *sa_child_new(struct sa_table *t, uint32_t ike_serial);
 void sa_child_free(struct sa_table *t, struct child_sa *c);
+
+/* The fields the table indexes are set through these (never directly), so that the
+ * lookups below stay O(1) with many peers: the initiator SPI, and the host pair. */
+void sa_ike_set_spi_i(struct sa_table *t, struct ike_sa *sa, uint64_t spi_i);
+void sa_ike_set_addrs(struct sa_table *t, struct ike_sa *sa, const struct addr *local,
+		      const struct addr *peer);
+void sa_child_set_addrs(struct sa_table *t, struct child_sa *c, const struct addr *local,
+			const struct addr *peer);
+/* State changes go through here (exchange.c), which keeps the half-open count. */
+void sa_ike_set_state(struct sa_table *t, struct ike_sa *sa, enum ike_state to);
+/* Responder IKE SAs in IKES_R_SA_INIT (answered IKE_SA_INIT, waiting for IKE_AUTH). */
+size_t sa_ike_half_open_count(const struct sa_table *t);
+
+/* IKE / Child SAs whose peer address is peer, in serial order: pass after = 0 for the
+ * first, then the serial of the last one returned. Safe when SAs are freed between
+ * calls (it restarts from the serial). */
+struct ike_sa *sa_ike_peer_next(const struct sa_table *t, const struct addr *peer,
+				uint32_t after);
+struct child_sa *sa_child_peer_next(const struct sa_table *t, const struct addr *peer,
+				    uint32_t after);
 
 struct ike_sa *sa_ike_by_serial(const struct sa_table *t, uint32_t serial);
 struct child_sa *sa_child_by_serial(const struct sa_table *t, uint32_t serial);

@@ -67,8 +67,7 @@ static struct child_sa *new_child(struct xctx *x, const struct suite *esp, uint3
 	struct child_sa *c = sa_child_new(x->ike->sas, sa->serial);
 	if (!c)
 		return NULL;
-	c->local = sa->local;
-	c->peer = sa->peer;
+	sa_child_set_addrs(x->ike->sas, c, &sa->local, &sa->peer);
 	c->spi_in = sa->child_spi_in;
 	c->spi_out = spi_out;
 	c->reqid = sa->child_reqid;

@@ -206,8 +206,7 @@ static struct child_sa *successor(struct ike *ike, const struct ike_sa *sa,
 	struct child_sa *c = sa_child_new(ike->sas, sa->serial);
 	if (!c)
 		return NULL;
-	c->local = old->local;
-	c->peer = old->peer;
+	sa_child_set_addrs(ike->sas, c, &old->local, &old->peer);
 	c->reqid = old->reqid;
 	c->tunnel = old->tunnel;
 	c->sel = old->sel;
@@ -418,10 +417,9 @@ static struct ike_sa *new_ike(struct ike *ike, const struct ike_sa *old, uint64_
 		return NULL;
 	n->initiator = initiator;
 	n->oe = old->oe;
-	n->spi_i = spi_i;
+	sa_ike_set_spi_i(ike->sas, n, spi_i);
 	n->spi_r = spi_r;
-	n->local = old->local;
-	n->peer = old->peer;
+	sa_ike_set_addrs(ike->sas, n, &old->local, &old->peer);
 	n->lport = old->lport;
 	n->rport = old->rport;
 	n->conf = old->conf;

@@ -97,7 +97,8 @@ static enum verdict peer_deletes_child(struct xctx *x)
 			uint32_t spi = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 				       (uint32_t)p[2] << 8 | p[3];
 			struct child_sa *c;
-			for (size_t k = 0; (c = sa_child_at(x->ike->sas, k)); k++) {
+			for (c = sa_child_peer_next(x->ike->sas, &x->sa->peer, 0); c;
+			     c = sa_child_peer_next(x->ike->sas, &x->sa->peer, c->serial)) {
 				if (c->ike_serial != x->sa->serial || c->spi_out != spi)
 					continue;
 				if (n < IKE_MAX_DELETES) {

@@ -346,11 +346,7 @@ static const struct pol_entry *responder_entry(struct xctx *x)
 /* Responder SAs that answered IKE_SA_INIT and wait for IKE_AUTH. */
 static size_t half_open(const struct ike *ike)
 {
-	size_t n = 0;
-	struct ike_sa *sa;
-	for (size_t i = 0; (sa = sa_ike_at(ike->sas, i)); i++)
-		n += !sa->initiator && sa->state == IKES_R_SA_INIT;
-	return n;
+	return sa_ike_half_open_count(ike->sas);
 }
 
 /* RFC 7296 §2.6: under load, only an initiator that echoes our cookie gets DH work. V_OK
