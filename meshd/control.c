@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -601,22 +602,91 @@ int ctl_execute(struct meshd_ctx *ctx, int argc, char **argv, FILE *out)
 
 /* ---- the socket ---- */
 
+/* A control client has CTL_READ_MS in all to send its request and CTL_WRITE_MS in all to
+ * take the answer: limits on the whole exchange, not per read or write. The loop serves a
+ * client inline, so one that sends a byte a second, or stops reading its answer, would
+ * otherwise hold back IKE, the kernel's events and a SIGTERM for as long as it likes. */
+#define CTL_READ_MS 2000
+#define CTL_WRITE_MS 5000
+
+static struct timespec deadline_in(long ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+/* Wait until c is ready for ev, at most until end. False: the time is up (or poll failed). */
+static bool ready_by(int c, short ev, const struct timespec *end)
+{
+	for (;;) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long long ms = (long long)(end->tv_sec - now.tv_sec) * 1000 +
+			       (end->tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0)
+			return false;
+		struct pollfd p = { .fd = c, .events = ev };
+		int r = poll(&p, 1, (int)ms);
+		if (r > 0)
+			return true;
+		if (r == 0 || errno != EINTR)
+			return false;
+	}
+}
+
+/* The request: up to EOF (the client shuts down its side) or CTL_MAX_REQUEST bytes, or
+ * what came before the time ran out. */
+static size_t read_request(struct meshd_ctx *ctx, int c, char *buf, size_t cap)
+{
+	struct timespec end = deadline_in(CTL_READ_MS);
+	size_t len = 0;
+	while (len < cap) {
+		ssize_t r = read(c, buf + len, cap - len);
+		if (r > 0) {
+			len += (size_t)r;
+		} else if (r == 0) {
+			break;
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno != EAGAIN || !ready_by(c, POLLIN, &end)) {
+			if (errno == EAGAIN)
+				log_warn(&ctx->log, "control: a client sent no complete request "
+					 "within %d ms; serving the %zu bytes it sent", CTL_READ_MS, len);
+			break;
+		}
+	}
+	return len;
+}
+
+static void write_answer(struct meshd_ctx *ctx, int c, const char *p, size_t n)
+{
+	struct timespec end = deadline_in(CTL_WRITE_MS);
+	for (size_t off = 0; off < n;) {
+		ssize_t w = send(c, p + off, n - off, MSG_NOSIGNAL);
+		if (w > 0) {
+			off += (size_t)w;
+		} else if (w < 0 && errno == EINTR) {
+			continue;
+		} else if (w == 0 || errno != EAGAIN || !ready_by(c, POLLOUT, &end)) {
+			if (w < 0 && errno == EAGAIN)
+				log_warn(&ctx->log, "control: a client did not take its answer within "
+					 "%d ms (%zu of %zu bytes sent); dropped", CTL_WRITE_MS, off, n);
+			return;
+		}
+	}
+}
+
 static void serve(struct meshd_ctx *ctx, int c)
 {
 	char buf[CTL_MAX_REQUEST + 1];
-	size_t len = 0;
-	/* requests are tiny and local; a client that stalls costs at most this long */
-	struct timeval tv = { .tv_sec = 1 };
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	for (;;) {
-		ssize_t r = read(c, buf + len, sizeof(buf) - len);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		if (len == sizeof(buf))
-			break;
-	}
+	size_t len = read_request(ctx, c, buf, sizeof(buf));
 	char *out_text = NULL;
 	size_t out_len = 0;
 	FILE *out = open_memstream(&out_text, &out_len);
@@ -632,15 +702,15 @@ static void serve(struct meshd_ctx *ctx, int c)
 		status = ctl_execute(ctx, argc, argv, out);
 	}
 	fclose(out);
+	/* the status line, then the text: one buffer under one deadline */
 	char hdr[32];
 	int hl = snprintf(hdr, sizeof(hdr), "status %d\n", status);
-	if (write(c, hdr, (size_t)hl) == hl) {
-		for (size_t off = 0; off < out_len;) {
-			ssize_t w = write(c, out_text + off, out_len - off);
-			if (w <= 0)
-				break;
-			off += (size_t)w;
-		}
+	char *all = malloc((size_t)hl + out_len);
+	if (all) {
+		memcpy(all, hdr, (size_t)hl);
+		memcpy(all + hl, out_text, out_len);
+		write_answer(ctx, c, all, (size_t)hl + out_len);
+		free(all);
 	}
 	free(out_text);
 }
@@ -648,7 +718,7 @@ static void serve(struct meshd_ctx *ctx, int c)
 static void on_ctl(int fd, uint32_t events, void *arg)
 {
 	struct meshd_ctx *ctx = arg;
-	int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (c < 0)
 		return;
 	serve(ctx, c);

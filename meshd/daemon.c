@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -573,16 +574,29 @@ static void on_signal(int fd, uint32_t events, void *arg)
 	}
 }
 
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+}
+
+int daemon_block_signals(void)
+{
+	sigset_t set;
+	stop_signals(&set);
+	return pthread_sigmask(SIG_BLOCK, &set, NULL) == 0 ? 0 : -EINVAL;
+}
+
 static int open_signals(struct meshd_ctx *ctx)
 {
 	ctx->signal_fd = -1;
 	if (ctx->opts.no_signals)
 		return 0;
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	stop_signals(&set);
+	/* (main did this before any thread existed: see daemon_block_signals) */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	ctx->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);

@@ -31,6 +31,14 @@ void daemon_stop(struct meshd_ctx *ctx);
  * socket), remove every policy in meshd's priority band and the nft table. 0 or -errno. */
 int daemon_flush(struct meshd_ctx *ctx, const struct meshd_opts *opts);
 
+/* Block SIGHUP, SIGTERM and SIGINT in the calling thread, before daemon_start: every
+ * thread made later (the DNS worker, library threads) inherits the mask, so these signals
+ * reach only the event loop's signalfd. A thread that left SIGTERM unblocked took it with
+ * its default action: meshd died without its stop path (the traps not turned into blocks,
+ * its SAs left behind), and SIGHUP killed it instead of reloading. A signal sent while
+ * daemon_start runs waits, and is handled by the loop's first turn. 0 or -errno. */
+int daemon_block_signals(void);
+
 /* The host's addresses (getifaddrs); replaces *h. 0 or -errno. */
 int daemon_host_addrs(struct host_addrs *h);
 

@@ -138,6 +138,10 @@ int main(int argc, char **argv)
 		setsid();
 	}
 
+	if (daemon_block_signals() < 0) {
+		perror("meshd: blocking signals");
+		return 1;
+	}
 	struct meshd_ctx *ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return 1;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -818,6 +819,10 @@ int nft_open(struct nft **out, struct log *log, const struct nft_opts *opts)
 	/* short acks (no copy of our message), with the offending attribute's offset */
 	(void)mnl_socket_setsockopt(n->nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	(void)mnl_socket_setsockopt(n->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* nft_counters reads its dump with blocking recvs: a reply that never comes must cost
+	 * meshctl status an error, not hang the event loop (talk() polls with its own bound) */
+	struct timeval tv = { .tv_sec = 5 };
+	(void)setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	*out = n;
 	return 0;
 }
