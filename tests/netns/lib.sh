@@ -46,17 +46,26 @@ CAP_PID=""
 CAP_TAG=""
 mkdir -p "$MESH_POLICIES"
 
-# the test wall clock, for "how long did that take" lines (seconds with 2 decimals)
-t_now() { awk '{ printf "%.2f\n", $1 }' /proc/uptime; }
-t_since() { awk -v a="$1" '{ printf "%.2f\n", $1 - a }' /proc/uptime; }
+# the test wall clock, for "how long did that take" lines (seconds with 2 decimals), and
+# up_s: whole seconds. Shell builtins only: in a loaded TCG guest every exec costs up to a
+# second, and these run in every polling loop.
+t_now() { read -r _upt _ </proc/uptime; echo "$_upt"; }
+t_since() {
+	read -r _upt _ </proc/uptime
+	_tsd=$(( ${_upt%.*}${_upt#*.} - ${1%.*}${1#*.} ))
+	printf '%d.%02d\n' $((_tsd / 100)) $((_tsd % 100))
+}
+up_s() { read -r _upt _ </proc/uptime; echo "${_upt%.*}"; }
 T_START=$(t_now)
 # wait_until SECS CMD...: like wait_for, but SECS of wall time even when CMD itself is
 # slow (wait_for counts 0.1 s per try; under TCG a try can take a second)
 wait_until() {
-	_end=$(awk -v t="$1" '{ printf "%d\n", $1 + t }' /proc/uptime); shift
+	read -r _upt _ </proc/uptime
+	_end=$(( ${_upt%.*} + $1 )); shift
 	while :; do
 		"$@" >/dev/null 2>&1 && return 0
-		[ "$(cut -d. -f1 /proc/uptime)" -ge "$_end" ] && return 1
+		read -r _upt _ </proc/uptime
+		[ "${_upt%.*}" -ge "$_end" ] && return 1
 		sleep 0.1
 	done
 }
@@ -110,9 +119,71 @@ _attach() {
 
 ns_of() { eval "echo \$NS_$1"; }
 nsx() { _x=$(ns_of "$1"); shift; ip netns exec "$_x" "$@"; }
-# (bounded: a daemon that stopped answering makes a check fail with exit 124, not hang the suite)
-ctl() { _c=$1; shift; timeout -k 5 60 "$MESHCTL" --ctlsocket "$T_DIR/$_c/meshd.ctl" "$@"; }
+# (bounded: a daemon that stopped answering makes a check fail with exit 124, not hang the
+# suite, and leaves a stall report on stderr: what that meshd is blocked in)
+MESH_CTL_TIMEOUT=${MESH_CTL_TIMEOUT:-60}
+ctl() {
+	_c=$1; shift
+	timeout -k 5 "$MESH_CTL_TIMEOUT" "$MESHCTL" --ctlsocket "$T_DIR/$_c/meshd.ctl" "$@"
+	_ctl_rc=$?
+	case $_ctl_rc in
+	124|137) mesh_diag "$_c" "meshctl $* got no answer within $MESH_CTL_TIMEOUT s" >&2 ;;
+	esac
+	return $_ctl_rc
+}
 mesh_log() { cat "$T_DIR/$1/meshd.log"; }
+
+# ---- stall reports: every wait is bounded; when one runs out, say what is stuck ----
+
+# pid_gone PID: PID exited (no such process, or a zombie nobody reaped yet)
+pid_gone() {
+	[ -d "/proc/$1" ] || return 0
+	while read -r _k _v _; do
+		[ "$_k" = State: ] && { [ "$_v" = Z ]; return; }
+	done 2>/dev/null <"/proc/$1/status"
+	return 0
+}
+# proc_diag PID: each thread's state, the kernel function it sleeps in (wchan), its system
+# call (number and name for the usual suspects) and kernel stack; the process's open fds
+proc_diag() {
+	[ -d "/proc/$1" ] || { echo "#   pid $1: gone"; return 0; }
+	for _t in /proc/"$1"/task/*; do
+		_sc=$(cut -d' ' -f1 "$_t/syscall" 2>/dev/null)
+		case $_sc in
+		0) _sn=read ;; 1) _sn=write ;; 7) _sn=poll ;; 23) _sn=select ;; 35) _sn=nanosleep ;;
+		42) _sn=connect ;; 43) _sn=accept ;; 44) _sn=sendto ;; 45) _sn=recvfrom ;;
+		46) _sn=sendmsg ;; 47) _sn=recvmsg ;; 61) _sn=wait4 ;; 202) _sn=futex ;;
+		230) _sn=clock_nanosleep ;; 232) _sn=epoll_wait ;; 281) _sn=epoll_pwait ;; 288) _sn=accept4 ;; 318) _sn=getrandom ;;
+		running) _sn=- ;; *) _sn=? ;;
+		esac
+		echo "#   pid $1 task ${_t##*/} ($(cat "$_t/comm" 2>/dev/null)):" \
+			"$(grep '^State:' "$_t/status" 2>/dev/null | tr -s '\t ' '  ')," \
+			"wchan $(cat "$_t/wchan" 2>/dev/null), syscall $_sc ($_sn)"
+		sed 's/^/#     stack: /' "$_t/stack" 2>/dev/null | head -n 16
+	done
+	ls -l "/proc/$1/fd" 2>/dev/null | awk 'NR > 1 { printf "#   fd %s -> %s\n", $(NF - 2), $NF }' | head -n 24
+}
+# mesh_diag NAME WHY: a stall report for NAME's meshd: proc_diag, the control socket's
+# listen queue, the netlink sockets' queues (Rmem, Drops) and the tail of its log
+mesh_diag() {
+	_dp=$(eval "echo \${PID_$1:-}")
+	echo "# STALL $1: $2"
+	if [ -n "$_dp" ] && pid_gone "$_dp"; then
+		wait "$_dp" 2>/dev/null
+		_st=$?   # (127: not this shell's child, e.g. asked from a background job)
+		[ "$_st" -eq 127 ] && echo "#   meshd (pid $_dp) is not running" ||
+			echo "#   meshd (pid $_dp) is not running: it exited with status $_st"
+	elif [ -n "$_dp" ]; then
+		proc_diag "$_dp"
+	fi
+	_dn=$(ns_of "$1")
+	if [ -n "$_dn" ]; then
+		ip netns exec "$_dn" ss -xl 2>/dev/null | grep -F "$T_DIR/$1/" | sed 's/^/#   ctl: /'
+		[ -n "$_dp" ] && [ -r "/proc/$_dp/net/netlink" ] &&
+			awk -v p="$_dp" 'NR == 1 || $3 == p { print "#   netlink: " $0 }' "/proc/$_dp/net/netlink"
+	fi
+	tail -n 25 "$T_DIR/$1/meshd.log" 2>/dev/null | sed 's/^/#   log: /'
+}
 
 # mesh_conf AUTH NSSDIR: the seed recipe (tests/data/conf/mesh-seed.conf, i.e. the Red Hat
 # mesh.conf without its doc callouts, leftcert=node as its text says) for this node, plus
@@ -211,10 +282,24 @@ mesh_start() {
 }
 # mesh_stop NAME: SIGTERM to NAME's meshd (systemctl stop), wait until it exited
 mesh_stop() {
-	_p=$(eval "echo \$PID_$1")
-	kill -TERM "$_p" 2>/dev/null
-	wait_until 20 sh -c "! kill -0 $_p" || { fail "meshd ($1) did not stop"; kill -9 "$_p"; }
-	wait "$_p" 2>/dev/null
+	kill -TERM "$(eval "echo \$PID_$1")" 2>/dev/null
+	mesh_wait_exit "$1"
+}
+# mesh_wait_exit NAME [SECS]: NAME's meshd was sent SIGTERM; until it exited, at most SECS
+# (MESH_STOP_TIMEOUT, 20): past that a stall report, a failed check and kill -9. Never
+# waits unbounded: `wait` only for a process that is gone.
+MESH_STOP_TIMEOUT=${MESH_STOP_TIMEOUT:-20}
+mesh_wait_exit() {
+	_wp=$(eval "echo \$PID_$1")
+	_ws=${2:-$MESH_STOP_TIMEOUT}
+	if ! wait_until "$_ws" pid_gone "$_wp"; then
+		mesh_diag "$1" "meshd did not exit within $_ws s of SIGTERM"
+		fail "meshd ($1) did not exit within $_ws s of SIGTERM"
+		kill -9 "$_wp" 2>/dev/null
+		wait_until 10 pid_gone "$_wp" || { fail "meshd ($1) survives kill -9"; return 1; }
+	fi
+	wait "$_wp" 2>/dev/null
+	return 0
 }
 
 # mesh_up: wait until every node started so far answers on its control socket
@@ -222,6 +307,7 @@ mesh_up() {
 	for _u in ${MESH_PENDING:-}; do
 		if ! wait_until 30 ctl "$_u" ping; then
 			mesh_log "$_u"
+			mesh_diag "$_u" "no answer to meshctl ping 30 s after the start"
 			fail "meshd ($_u) did not come up"
 			return 1
 		fi

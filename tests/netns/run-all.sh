@@ -49,8 +49,18 @@ for s in "$@"; do
 	stmo=$(sed -n 's/^# scenario-timeout: *\([0-9][0-9]*\).*/\1/p' "$here/$script" | head -n 1)
 	stmo=${stmo:-$tmo}
 	[ "$stmo" -lt "$tmo" ] && stmo=$tmo
-	{ timeout -k 10 "$stmo" sh "$here/$script" $arg 2>&1; echo $? >"$out.rc"; } | tee "$out"
-	rc=$(cat "$out.rc")
+	# The output goes to a file, followed by tail until the scenario has ended: a process
+	# it left behind (its own bug) must not hold a pipe open and hang the suite, as the
+	# burst senders of a 13-crossing killed by SIGPIPE once did (issue #8). timeout runs
+	# the scenario in a process group of its own; what is left of it afterwards is killed.
+	timeout -k 10 "$stmo" sh "$here/$script" $arg >"$out" 2>&1 &
+	spid=$!
+	tail -n +1 -f --pid="$spid" "$out" &
+	tpid=$!
+	wait "$spid"
+	rc=$?
+	wait "$tpid"
+	kill -9 "-$spid" 2>/dev/null && echo "# killed what $s left running"
 	case $rc in
 	0) res=PASS; why= ;;
 	77) res=SKIP; why=$(grep '^SKIP:' "$out" | tail -n 1 | sed 's/^SKIP: *//') ;;
@@ -59,6 +69,6 @@ for s in "$@"; do
 	esac
 	echo "RESULT $s $res $(dt "$t0") $why"
 done
-rm -f "$out" "$out.rc"
+rm -f "$out"
 echo "SUITE $(dt "$suite0") s, $n scenarios, $failed failed"
 [ $failed -eq 0 ]

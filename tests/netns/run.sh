@@ -17,6 +17,7 @@
 # MESHD_NETNS_SCENARIOS="01-private-esp.sh:null 04-ipv6.sh"   run only these
 #   (MESHD_INTEROP_SCENARIOS for interop)
 # MESH_RUN_CROSSING=1                                       include 13-crossing (not in the default run)
+# MESH_CROSS_NODES=N MESH_CROSS_ROUNDS=R                    size of 13-crossing (10 nodes, 20 rounds)
 here=$(cd "$(dirname "$0")" && pwd)
 suite=netns
 [ "${1:-}" = --suite ] && { suite=$2; shift 2; }
@@ -87,6 +88,8 @@ else
 			${MESH_SCENARIO_TIMEOUT:+--env "MESH_SCENARIO_TIMEOUT=$MESH_SCENARIO_TIMEOUT"} \
 			--env "MESH_SUITE_DIR=$sdir" ${scen:+--env "MESH_SCENARIOS=$scen"} \
 			${MESH_RUN_CROSSING:+--env "MESH_RUN_CROSSING=$MESH_RUN_CROSSING"} \
+			${MESH_CROSS_NODES:+--env "MESH_CROSS_NODES=$MESH_CROSS_NODES"} \
+			${MESH_CROSS_ROUNDS:+--env "MESH_CROSS_ROUNDS=$MESH_CROSS_ROUNDS"} \
 			-- sh -c 'sh "$0/tests/netns/run-all.sh" --dir "$MESH_SUITE_DIR" $MESH_SCENARIOS' "$top_srcdir" \
 			2>"$res.err"
 		echo $? >"$res.rc"
