@@ -106,7 +106,12 @@ struct conf_setup {
 	char *listen;                 /* listen= address, NULL = all */
 	uint16_t ike_port, nat_ike_port; /* default 500, 4500 */
 	uint32_t ddos_ike_threshold;  /* half-open IKE SAs before COOKIEs; default 50 */
+	uint32_t nflog_group;         /* NFLOG group of the inbound trigger (nft_log.h);
+	                               * default CONF_DEFAULT_NFLOG_GROUP, 0 = off */
 };
+
+/* Out of the small numbers ulogd and firewall recipes use (0, 1, 2, 100). */
+#define CONF_DEFAULT_NFLOG_GROUP 28005
 
 struct conf {
 	char *path;                   /* the top-level file */

@@ -601,6 +601,8 @@ static const struct conf_key keys[] = {
 	  .off = SETUP(nat_ike_port) },
 	{ .name = "ddos-ike-threshold", .flags = CK_SETUP, .set = set_u32,
 	  .off = SETUP(ddos_ike_threshold), .min = 0, .max = 1000000 },
+	{ .name = "nflog-group", .flags = CK_SETUP, .set = set_u32,
+	  .off = SETUP(nflog_group), .min = 0, .max = 65535 },
 	IGNORED("logfile", CK_SETUP, logs_note),
 	IGNORED("logtime", CK_SETUP, logs_note),
 	IGNORED("logappend", CK_SETUP, logs_note),

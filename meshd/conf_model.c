@@ -66,6 +66,7 @@ static void setup_defaults(struct conf_setup *s)
 	s->ike_port = 500;
 	s->nat_ike_port = 4500;
 	s->ddos_ike_threshold = 50;
+	s->nflog_group = CONF_DEFAULT_NFLOG_GROUP;
 }
 
 /* Fill the string defaults that are still unset; returns false on ENOMEM. */

@@ -25,6 +25,7 @@
 #include "json.h"
 #include "kernel_apply.h"
 #include "nft.h"
+#include "nft_log.h"
 #include "oe.h"
 #include "shunt.h"
 
@@ -233,6 +234,12 @@ static int cmd_status(struct meshd_ctx *ctx, bool json, FILE *out)
 		json_count(out, &g, "ike_accepted", &nc.ike_accepted);
 		json_count(out, &g, "esp_accepted", &nc.esp_accepted);
 		json_count(out, &g, "ipsec_accepted", &nc.ipsec_accepted);
+		json_kv_u64(out, &g, "trigger_nflog_group",
+			    ctx->nflog ? nft_log_group_of(ctx->nflog) : 0);
+		json_kv_str(out, &g, "trigger_error", ctx->nflog || ctx->opts.no_nft ? NULL
+						       : ctx->nflog_error);
+		json_kv_u64(out, &g, "trigger_packets", ctx->stats.inbound_triggers);
+		json_kv_u64(out, &g, "trigger_ignored", ctx->stats.inbound_ignored);
 		fputc('}', out);
 		json_key(out, &f, "host_addresses");
 		fputc('[', out);
@@ -305,7 +312,15 @@ static int cmd_status(struct meshd_ctx *ctx, bool json, FILE *out)
 			", ESP %" PRIu64 ", decrypted %" PRIu64 " pkts\n",
 			nc.private_dropped.packets, nc.poc_accepted.packets, nc.ike_accepted.packets,
 			nc.esp_accepted.packets, nc.ipsec_accepted.packets);
-	else
+	if (inbound && ctx->nflog)
+		fprintf(out, "inbound trigger (NFLOG group %u): %" PRIu64 " dropped packets "
+			"reported, %" PRIu64 " started nothing (peer busy or not ours)\n",
+			nft_log_group_of(ctx->nflog), ctx->stats.inbound_triggers,
+			ctx->stats.inbound_ignored);
+	else if (inbound)
+		fprintf(out, "inbound trigger: OFF (%s): dropped cleartext starts no negotiation\n",
+			ctx->nflog_error[0] ? ctx->nflog_error : "not running");
+	if (!inbound)
 		fprintf(out, "inbound enforcement: OFF (%s)\n",
 			ctx->opts.no_nft ? "disabled" : ctx->nft_error[0] ? ctx->nft_error
 									  : "table missing");

@@ -18,6 +18,7 @@ struct ctl;
 struct peers;
 struct ike;
 struct nft;
+struct nft_log;
 struct ike_certs;
 
 /* Command-line settings; they override meshd.conf. */
@@ -34,6 +35,8 @@ struct meshd_opts {
 struct meshd_stats {
 	uint64_t acquires;           /* ACQUIREs received */
 	uint64_t acquires_ignored;   /* for own address / no negotiating group / in progress */
+	uint64_t inbound_triggers;   /* dropped cleartext from private peers reported (NFLOG) */
+	uint64_t inbound_ignored;    /* of those: pair busy, not ours to answer, half-open cap */
 	uint64_t attempts;           /* OE attempts started */
 	uint64_t failures;           /* attempts that ended in a failure shunt */
 	uint64_t reloads, reload_errors;
@@ -59,6 +62,9 @@ struct meshd_ctx {
 	                              * the engine, closed after it */
 	struct nft *nft;             /* inbound enforcement; NULL when off or failed */
 	char nft_error[160];         /* why inbound enforcement is off, "" when on */
+	struct nft_log *nflog;       /* NFLOG listener of the inbound trigger (nft_log.h) */
+	char nflog_error[160];       /* why the inbound trigger is off, "" when on */
+	bool nflog_refused;          /* the kernel refused the NFLOG rule: not tried again */
 	int ike_fd[4];               /* UDP 500 v4, 4500 v4, 500 v6, 4500 v6; -1 = closed */
 	int ctl_fd;                  /* listening control socket, -1 = closed */
 	int signal_fd;

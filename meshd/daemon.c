@@ -19,6 +19,7 @@
 #include "ike_sock.h"
 #include "lpm.h"
 #include "nft.h"
+#include "nft_log.h"
 #include "oe.h"
 #include "shunt.h"
 
@@ -202,16 +203,79 @@ static void log_groups(struct meshd_ctx *ctx)
 
 static int open_signals(struct meshd_ctx *ctx);
 
+static void on_nflog_pkt(const struct nft_log_pkt *p, void *arg)
+{
+	/* the ACQUIRE the reply would raise: from us (p->dst) to the peer, ports swapped */
+	struct kacquire acq = { 0 };
+	prefix_host(&p->dst, &acq.sel.src);
+	prefix_host(&p->src, &acq.sel.dst);
+	acq.sel.proto = p->proto;
+	if (p->ports) {
+		acq.sel.sport = p->dport;
+		acq.sel.dport = p->sport;
+	}
+	oe_inbound(arg, &acq);
+}
+
+static void on_nflog(int fd, uint32_t events, void *arg)
+{
+	struct meshd_ctx *ctx = arg;
+	int r = nft_log_read(ctx->nflog, on_nflog_pkt, ctx);
+	if (r < 0)
+		log_warn(&ctx->log, "reading nflog group %u: %s", nft_log_group_of(ctx->nflog),
+			 strerror(-r));
+}
+
+static void nflog_close(struct meshd_ctx *ctx)
+{
+	if (!ctx->nflog)
+		return;
+	loop_del_fd(ctx->loop, nft_log_fd(ctx->nflog));
+	nft_log_close(ctx->nflog);
+	ctx->nflog = NULL;
+}
+
+/* The inbound trigger (nft_log.h): listen on nflog-group= before the table's log rules
+ * exist. Without it (no NFLOG in the kernel, the group taken, nflog-group=0) cleartext
+ * from private peers is dropped all the same; it just starts no negotiation. */
+static void nflog_apply(struct meshd_ctx *ctx, const struct conf *c)
+{
+	uint16_t want = (uint16_t)c->setup.nflog_group;
+	if (ctx->nflog && nft_log_group_of(ctx->nflog) == want)
+		return;
+	nflog_close(ctx);
+	if (!want || ctx->nflog_refused) {
+		if (!want)
+			snprintf(ctx->nflog_error, sizeof(ctx->nflog_error), "nflog-group=0");
+		return;
+	}
+	int r = nft_log_open(&ctx->nflog, &ctx->log, want);
+	if (r == 0 && (r = loop_add_fd(ctx->loop, nft_log_fd(ctx->nflog), on_nflog, ctx)) < 0) {
+		nft_log_close(ctx->nflog);
+		ctx->nflog = NULL;
+	}
+	if (r < 0) {
+		snprintf(ctx->nflog_error, sizeof(ctx->nflog_error), "NFLOG group %u: %s%s", want,
+			 strerror(-r), r == -EBUSY ? " (another listener has it; see nflog-group=)"
+						   : "");
+		log_warn(&ctx->log, "inbound trigger off: %s; cleartext from private peers is "
+			 "dropped but starts no negotiation", ctx->nflog_error);
+		return;
+	}
+	ctx->nflog_error[0] = '\0';
+	log_info(&ctx->log, "inbound trigger: listening on NFLOG group %u", want);
+}
+
 /* Inbound enforcement of `private` (nftables table inet meshd). A failure is loud but not
  * fatal: outbound protection (XFRM) still holds, and status says enforcement is off. */
-static void nft_apply(struct meshd_ctx *ctx, const struct policy_set *s)
+static void nft_apply(struct meshd_ctx *ctx, const struct conf *c, const struct policy_set *s)
 {
 	int r;
 	if (ctx->opts.no_nft)
 		return;
 	if (!ctx->nft) {
-		struct nft_opts no = { .ike_port = ctx->conf->setup.ike_port,
-				       .nat_ike_port = ctx->conf->setup.nat_ike_port };
+		struct nft_opts no = { .ike_port = c->setup.ike_port,
+				       .nat_ike_port = c->setup.nat_ike_port };
 		r = nft_open(&ctx->nft, &ctx->log, &no);
 		if (r < 0) {
 			snprintf(ctx->nft_error, sizeof(ctx->nft_error), "nftables unavailable: %s",
@@ -222,7 +286,16 @@ static void nft_apply(struct meshd_ctx *ctx, const struct policy_set *s)
 			return;
 		}
 	}
+	nflog_apply(ctx, c);
+	nft_set_log_group(ctx->nft, ctx->nflog ? nft_log_group_of(ctx->nflog) : 0);
 	r = nft_sync(ctx->nft, s);
+	if (ctx->nflog && !nft_log_group(ctx->nft)) {
+		/* nft_sync logged it: the kernel has no NFLOG for nftables */
+		snprintf(ctx->nflog_error, sizeof(ctx->nflog_error),
+			 "the kernel refused nftables' log expression (no NFLOG support)");
+		ctx->nflog_refused = true;
+		nflog_close(ctx);
+	}
 	if (r < 0) {
 		snprintf(ctx->nft_error, sizeof(ctx->nft_error), "nftables refused the update: %s",
 			 strerror(-r));
@@ -294,7 +367,7 @@ int daemon_start(struct meshd_ctx *ctx, const struct meshd_opts *opts)
 	else if (stale)
 		log_info(&ctx->log, "removed %zu policies a previous meshd left behind", stale);
 
-	nft_apply(ctx, ctx->pol);
+	nft_apply(ctx, ctx->conf, ctx->pol);
 
 	int efd = ctx->kern.ops->event_fd(&ctx->kern);
 	if (efd >= 0 && (r = loop_add_fd(ctx->loop, efd, on_kernel_event, ctx)) < 0)
@@ -419,7 +492,7 @@ void daemon_reload(struct meshd_ctx *ctx, struct reload_result *res)
 	policy_assign_reqids(p, ctx->pol, &ctx->next_reqid);
 	struct kernel_apply_result kr;
 	kernel_apply_diff(&ctx->kern, ctx->pol, p, &ctx->log, &kr);
-	nft_apply(ctx, p);
+	nft_apply(ctx, c, p);
 	policy_free(ctx->pol);
 	conf_free(ctx->conf);
 	ctx->pol = p;
@@ -491,6 +564,7 @@ void daemon_stop(struct meshd_ctx *ctx)
 	}
 	if (ctx->kern_open && ctx->pol && flush)
 		flush_kernel_state(ctx);
+	nflog_close(ctx);
 	if (ctx->nft) {
 		int r = nft_close(ctx->nft, flush);
 		if (r < 0)

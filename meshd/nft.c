@@ -55,6 +55,9 @@ struct nft {
 	uint32_t portid, seq;
 	char table[64];
 	uint16_t ike_port, nat_ike_port;
+	uint16_t log_group;               /* NFLOG group of the trigger rules, 0 = none */
+	bool log_refused;                 /* the kernel refused them once: not tried again */
+	bool force_full;                  /* the next sync replaces the whole table */
 	bool created;                     /* the table is ours and holds `installed` */
 	struct nft_plan installed;
 	size_t n_port_specific;
@@ -316,8 +319,12 @@ struct rule_def {
 	unsigned arg;                     /* port (0: IKE port, 1: NAT-T port), type, set */
 	uint8_t type_hi;                  /* M_TYPES: lo = arg */
 	int ctr;                          /* enum ctr, -1 = none */
-	int verdict;
+	int verdict;                      /* NF_*, or V_TRIGGER */
 };
+
+/* No verdict: rate-limit, then send the packet's headers to meshd over NFLOG (nft_log.c)
+ * and carry on to the next rule, which drops it. Only with a log group (nft_opts). */
+#define V_TRIGGER (-1)
 
 static const struct rule_def rules[] = {
 	{ "ipsec", 0, 0, M_SECPATH, 0, 0, CTR_IPSEC, NF_ACCEPT },
@@ -327,6 +334,8 @@ static const struct rule_def rules[] = {
 	{ "icmp-unreachable", NFPROTO_IPV4, IPPROTO_ICMP, M_TYPE, 3, 0, -1, NF_ACCEPT },
 	{ "icmpv6-errors", NFPROTO_IPV6, IPPROTO_ICMPV6, M_TYPES, 1, 4, -1, NF_ACCEPT },
 	{ "icmpv6-nd", NFPROTO_IPV6, IPPROTO_ICMPV6, M_TYPES, 133, 137, -1, NF_ACCEPT },
+	{ "private4-trigger", NFPROTO_IPV4, 0, M_SADDR, NFT_SET_PRIVATE4, 0, -1, V_TRIGGER },
+	{ "private6-trigger", NFPROTO_IPV6, 0, M_SADDR, NFT_SET_PRIVATE6, 0, -1, V_TRIGGER },
 	{ "private4", NFPROTO_IPV4, 0, M_SADDR, NFT_SET_PRIVATE4, 0, CTR_PRIVATE, NF_DROP },
 	{ "private6", NFPROTO_IPV6, 0, M_SADDR, NFT_SET_PRIVATE6, 0, CTR_PRIVATE, NF_DROP },
 	{ "private_or_clear4", NFPROTO_IPV4, 0, M_SADDR, NFT_SET_POC4, 0, CTR_POC, NF_ACCEPT },
@@ -430,10 +439,35 @@ static int x_match(struct nftnl_rule *r, const struct nft *n, const struct rule_
 	return rc;
 }
 
-static int x_action(struct nftnl_rule *r, const struct rule_def *d)
+/* limit rate NFT_LOG_RATE/second burst NFT_LOG_BURST packets log group G snaplen
+ * NFT_LOG_SNAPLEN queue-threshold 1: a flood costs the kernel a token bucket, not a
+ * netlink message per packet, and each message leaves at once. */
+static int x_trigger(struct nftnl_rule *r, const struct nft *n)
+{
+	struct nftnl_expr *e;
+	int rc = x_add(r, "limit", &e);
+	if (rc == 0) {
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, NFT_LOG_RATE);
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, NFT_LOG_BURST);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+		rc = x_add(r, "log", &e);
+	}
+	if (rc == 0) {
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, n->log_group);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, NFT_LOG_SNAPLEN);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_QTHRESHOLD, 1);
+	}
+	return rc;
+}
+
+static int x_action(struct nftnl_rule *r, const struct nft *n, const struct rule_def *d)
 {
 	struct nftnl_expr *e;
 	int rc = 0;
+	if (d->verdict == V_TRIGGER)
+		return x_trigger(r, n);
 	if (d->ctr >= 0 && (rc = x_add(r, "objref", &e)) == 0) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
 		if (nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, ctr_names[d->ctr]) < 0)
@@ -459,7 +493,7 @@ static int put_rule(struct nft_batch *b, const struct nft *n, const struct rule_
 	if (rc == 0)
 		rc = x_match(r, n, d);
 	if (rc == 0)
-		rc = x_action(r, d);
+		rc = x_action(r, n, d);
 	if (rc == 0) {
 		struct nlmsghdr *nlh = msg_start(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
 						 "add rule");
@@ -520,7 +554,8 @@ static int build_full(struct nft_batch *b, const struct nft *n)
 	if (rc == 0)
 		rc = put_chain(b, n);
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]) && rc == 0; i++)
-		rc = put_rule(b, n, &rules[i]);
+		if (rules[i].verdict != V_TRIGGER || n->log_group)
+			rc = put_rule(b, n, &rules[i]);
 	return rc;
 }
 
@@ -798,6 +833,7 @@ int nft_new(struct nft **out, struct log *log, const struct nft_opts *opts)
 	strcpy(n->table, t);
 	n->ike_port = opts && opts->ike_port ? opts->ike_port : 500;
 	n->nat_ike_port = opts && opts->nat_ike_port ? opts->nat_ike_port : 4500;
+	n->log_group = opts ? opts->log_group : 0;
 	n->seq = (uint32_t)time(NULL);
 	*out = n;
 	return 0;
@@ -846,6 +882,18 @@ static void log_plan(struct nft *n, const struct nft_batch *b)
 	}
 }
 
+/* Send a whole-table batch for plan again (taken back from b, which is freed). */
+static int resend_full(struct nft *n, struct nft_batch **b)
+{
+	struct nft_plan again = (*b)->next;
+	memset(&(*b)->next, 0, sizeof((*b)->next));
+	n->seq = (*b)->seq;
+	nft_batch_free(*b);
+	*b = NULL;
+	int rc = nft_batch_build(n, &again, true, b);
+	return rc ? rc : talk(n, *b);
+}
+
 int nft_sync_plan(struct nft *n, struct nft_plan *plan)
 {
 	struct nft_batch *b;
@@ -854,7 +902,7 @@ int nft_sync_plan(struct nft *n, struct nft_plan *plan)
 			 "enforced inbound (the inbound sets match source addresses only)",
 			 plan->n_port_specific);
 	n->n_port_specific = plan->n_port_specific;
-	int rc = nft_batch_build(n, plan, false, &b);
+	int rc = nft_batch_build(n, plan, n->force_full, &b);
 	if (rc || !b)
 		return rc;
 	bool full = b->full;
@@ -863,23 +911,47 @@ int nft_sync_plan(struct nft *n, struct nft_plan *plan)
 		/* the table is not what we installed (deleted or edited by someone else) */
 		log_warn(n->log, "nft: table inet %s changed behind meshd's back; replacing it",
 			 n->table);
-		struct nft_plan again = b->next;
-		memset(&b->next, 0, sizeof(b->next));
-		n->seq = b->seq;
-		nft_batch_free(b);
-		rc = nft_batch_build(n, &again, true, &b);
-		if (rc)
-			return rc;
-		rc = talk(n, b);
+		full = true;
+		rc = resend_full(n, &b);
+	}
+	if (rc < 0 && rc != -ENOMEM && full && n->log_group) {
+		/* a kernel without NFLOG (nfnetlink_log) refuses the log expression: the
+		 * drop matters more than the trigger, so the table goes in without it */
+		int first = rc;
+		uint16_t group = n->log_group;
+		n->log_group = 0;
+		rc = resend_full(n, &b);
+		if (rc == 0) {
+			log_warn(n->log, "nft: table inet %s: the kernel refused the NFLOG trigger "
+				 "rules (%s); cleartext from private peers is dropped but starts no "
+				 "negotiation", n->table, strerror(-first));
+			n->log_refused = true;
+		} else {
+			n->log_group = group;     /* not the log rules' fault */
+		}
 	}
 	if (rc == 0) {
 		log_plan(n, b);
 		adopt(n, b);
-	} else {
+		n->force_full = false;
+	} else if (b) {
 		n->seq = b->seq;
 	}
 	nft_batch_free(b);
 	return rc;
+}
+
+void nft_set_log_group(struct nft *n, uint16_t group)
+{
+	if (group == n->log_group || (n->log_refused && group))
+		return;
+	n->log_group = group;
+	n->force_full = true;
+}
+
+uint16_t nft_log_group(const struct nft *n)
+{
+	return n->log_group;
 }
 
 int nft_sync(struct nft *n, const struct policy_set *s)

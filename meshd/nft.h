@@ -14,6 +14,8 @@
  *       udp dport 500 / 4500 counter name "ike_accepted" accept      IKE (our IKE ports)
  *       icmp type destination-unreachable accept                    IKE failure detection
  *       icmpv6 type 1-4 accept; icmpv6 type 133-137 accept           errors, PMTU, ND
+ *       ip saddr @private4 / ip6 saddr @private6 limit rate 20/second burst 40 packets
+ *           log group G snaplen 64 queue-threshold 1                 (with a log group)
  *       ip saddr @private4 / ip6 saddr @private6 counter name "private_dropped" drop
  *       ip saddr @private_or_clear4 / ip6 ... counter name "private_or_clear_accepted" accept
  *   } }
@@ -30,6 +32,11 @@
  * /24 is in it. Entries with a protocol or ports are ignored for the inbound sets (they do
  * not open or close anything inbound: the sets are per source address only); nft_sync
  * logs how many there were.
+ *
+ * The log rules (nft_opts.log_group, `nflog-group=` in meshd.conf) hand the headers of
+ * dropped cleartext to meshd (nft_log.h), which initiates to the peer as an ACQUIRE would
+ * (oe_inbound): what Libreswan gets from the trap its reply would hit (libreswan-oe.md
+ * 7.2, east private / road clear-or-private). They never change what is dropped.
  *
  * Coexistence: only table inet meshd is ever touched; the ruleset is never flushed. The
  * first nft_sync replaces a table left by a crashed meshd atomically (add table, delete
@@ -103,7 +110,14 @@ struct nft_opts {
 	const char *table;        /* NULL: NFT_TABLE_DEFAULT */
 	uint16_t ike_port;        /* 0: 500 */
 	uint16_t nat_ike_port;    /* 0: 4500 */
+	uint16_t log_group;       /* NFLOG group for the trigger rules; 0: no such rules */
 };
+
+/* The trigger rules' kernel-side budget (all private peers together) and how much of
+ * each packet they copy: the IP header with options and the ports. */
+#define NFT_LOG_RATE     20
+#define NFT_LOG_BURST    40
+#define NFT_LOG_SNAPLEN  64
 
 /* Open a netfilter netlink socket (needs CAP_NET_ADMIN). Nothing is sent until
  * nft_sync. log is borrowed; opts may be NULL. Returns 0 or -errno. */
@@ -121,6 +135,13 @@ int nft_new(struct nft **out, struct log *log, const struct nft_opts *opts)
 int nft_sync(struct nft *n, const struct policy_set *s) __attribute__((warn_unused_result));
 /* The same from a computed plan (adopted: *plan is moved out and zeroed). */
 int nft_sync_plan(struct nft *n, struct nft_plan *plan) __attribute__((warn_unused_result));
+
+/* Change the trigger rules' NFLOG group (0: remove them); the next nft_sync then
+ * replaces the whole table (atomically). After the kernel refused the log expression
+ * once (no NFLOG support: nft_sync logs it and installs the table without the rules),
+ * a non-zero group is ignored. nft_log_group: the group in use, 0 when none. */
+void nft_set_log_group(struct nft *n, uint16_t group);
+uint16_t nft_log_group(const struct nft *n);
 
 struct nft_count {
 	uint64_t packets, bytes;

@@ -130,10 +130,55 @@ static int ike_start(struct meshd_ctx *ctx, const struct addr *local, const stru
 	return ike_initiate(ctx->ike, local, peer, e, acq_seq, why);
 }
 
+/* A pair with an IKE SA (negotiating or up) or a shunt (negotiating or failed) starts
+ * nothing more. */
+static bool pair_busy(const struct meshd_ctx *ctx, const struct addr *local,
+		      const struct addr *peer)
+{
+	return shunt_find(ctx->shunts, local, peer) ||
+	       (ctx->ike && ike_pair_active(ctx->ike, local, peer));
+}
+
+/* One OE attempt local -> peer under entry e (DESIGN.md 2.2 steps 3-5): the negotiation
+ * shunt, then IKE. seq: the ACQUIRE's (0 = none); how: what started it, for the log. */
+static void oe_start(struct meshd_ctx *ctx, const struct addr *local, const struct addr *peer,
+		     const struct pol_entry *e, uint32_t seq, const char *how)
+{
+	char ps[ADDR_STRLEN], ls[ADDR_STRLEN], pfx[PREFIX_STRLEN];
+	addr_str(peer, ps);
+	addr_str(local, ls);
+	const struct pol_group *g = policy_group(ctx->pol, e);
+	const struct conf_conn *cc = entry_conn(ctx, e);
+	uint64_t now = loop_now_ms(ctx->loop);
+	struct peer_diag *d = peer_get(ctx->peers, peer);
+	if (d) {
+		d->last_attempt = time(NULL);
+		d->attempts++;
+	}
+	ctx->stats.attempts++;
+	log_info(&ctx->log, "\"%s#%s\" %s -> %s: initiate on-demand%s (%s:%u)", g->name,
+		 prefix_str(&e->pfx, pfx), ls, ps, how, e->file, e->line);
+
+	/* the negotiation shunt has a safety lifetime: retransmit budget plus a margin, in
+	 * case the attempt is never concluded */
+	uint64_t guard = (cc ? cc->retransmit_timeout_ms : 10000) + 5000;
+	enum shunt_action na = cc ? cc->negotiationshunt : SHUNT_DROP;
+	if (!shunt_set(ctx->shunts, local, peer, e->proto, e->lport, e->rport, SHUNT_NEGOTIATING,
+		       na == SHUNT_PASS ? SHUNT_PASS : SHUNT_DROP, g->name, "oe-negotiating", now,
+		       guard)) {
+		oe_failed(ctx, local, peer, "kernel refused the negotiation shunt");
+		return;
+	}
+	const char *why = NULL;
+	int r = ike_start(ctx, local, peer, e, seq, &why);
+	if (r < 0 && r != -EALREADY)
+		oe_failed(ctx, local, peer, why ? why : "IKE could not start");
+}
+
 void oe_acquire(struct meshd_ctx *ctx, const struct kacquire *acq)
 {
 	const struct addr *local = &acq->sel.src.a, *peer = &acq->sel.dst.a;
-	char ps[ADDR_STRLEN], ls[ADDR_STRLEN], pfx[PREFIX_STRLEN];
+	char ps[ADDR_STRLEN], ls[ADDR_STRLEN];
 	addr_str(peer, ps);
 	addr_str(local, ls);
 	ctx->stats.acquires++;
@@ -155,36 +200,51 @@ void oe_acquire(struct meshd_ctx *ctx, const struct kacquire *acq)
 	}
 	/* Parallel ACQUIREs for a pair already negotiating or shunted are expected
 	 * (other flows, other protocols): ignore them. */
-	if (shunt_find(ctx->shunts, local, peer) ||
-	    (ctx->ike && ike_pair_active(ctx->ike, local, peer))) {
+	if (pair_busy(ctx, local, peer)) {
 		ctx->stats.acquires_ignored++;
 		return;
 	}
-	const struct conf_conn *cc = entry_conn(ctx, e);
-	uint64_t now = loop_now_ms(ctx->loop);
-	struct peer_diag *d = peer_get(ctx->peers, peer);
-	if (d) {
-		d->last_attempt = time(NULL);
-		d->attempts++;
-	}
-	ctx->stats.attempts++;
-	log_info(&ctx->log, "\"%s#%s\" %s -> %s: initiate on-demand (%s:%u)", g->name,
-		 prefix_str(&e->pfx, pfx), ls, ps, e->file, e->line);
+	oe_start(ctx, local, peer, e, acq->seq, "");
+}
 
-	/* the negotiation shunt has a safety lifetime: retransmit budget plus a margin, in
-	 * case the attempt is never concluded */
-	uint64_t guard = (cc ? cc->retransmit_timeout_ms : 10000) + 5000;
-	enum shunt_action na = cc ? cc->negotiationshunt : SHUNT_DROP;
-	if (!shunt_set(ctx->shunts, local, peer, e->proto, e->lport, e->rport, SHUNT_NEGOTIATING,
-		       na == SHUNT_PASS ? SHUNT_PASS : SHUNT_DROP, g->name, "oe-negotiating", now,
-		       guard)) {
-		oe_failed(ctx, local, peer, "kernel refused the negotiation shunt");
+/* Dropped inbound cleartext (nft_log.h). The peer sent us cleartext, so it is there and
+ * waits for an answer; Libreswan's answer would hit its trap and start IKE (libreswan-oe.md
+ * 7.2), ours is never made (the packet is dropped), so IKE starts as that ACQUIRE would:
+ * same entry, same shunts. Bounded: the kernel's rate limit on the log rule; one attempt
+ * per peer while an IKE SA, a negotiation or a failure shunt exists (a failure waits out
+ * shuntlifetime, as for outbound traffic); none while ddos-ike-threshold IKE SAs are
+ * half-open, so a spoofed flood starts few negotiations and they time out. */
+void oe_inbound(struct meshd_ctx *ctx, const struct kacquire *acq)
+{
+	const struct addr *local = &acq->sel.src.a, *peer = &acq->sel.dst.a;
+	char ps[ADDR_STRLEN], ls[ADDR_STRLEN];
+	addr_str(peer, ps);
+	addr_str(local, ls);
+	ctx->stats.inbound_triggers++;
+	/* to a broadcast or multicast address, or from ourselves: nothing to answer */
+	if (!is_host_addr(ctx, local) || addr_eq(local, peer) || is_host_addr(ctx, peer)) {
+		ctx->stats.inbound_ignored++;
 		return;
 	}
-	const char *why = NULL;
-	int r = ike_start(ctx, local, peer, e, acq->seq, &why);
-	if (r < 0 && r != -EALREADY)
-		oe_failed(ctx, local, peer, why ? why : "IKE could not start");
+	const struct pol_entry *e = policy_classify(ctx->pol, peer, acq->sel.proto,
+						    acq->sel.sport, acq->sel.dport);
+	const struct pol_group *g = e ? policy_group(ctx->pol, e) : NULL;
+	if (!g || (g->cls != GC_OE_PASS && g->cls != GC_OE_DROP) || pair_busy(ctx, local, peer)) {
+		ctx->stats.inbound_ignored++;
+		return;
+	}
+	struct ike_counts ic = { 0 };
+	if (ctx->ike)
+		ike_counts(ctx->ike, &ic);
+	if (ic.ike_half_open >= ctx->conf->setup.ddos_ike_threshold) {
+		ctx->stats.inbound_ignored++;
+		note_once(ctx, peer, "cleartext from %s dropped; not initiating to it while %zu "
+			  "IKE SAs are half-open (ddos-ike-threshold)", ps, ic.ike_half_open);
+		return;
+	}
+	note_once(ctx, peer, "cleartext from %s to %s dropped (group %s): initiating to it",
+		  ps, ls, g->name);
+	oe_start(ctx, local, peer, e, 0, " for dropped inbound cleartext");
 }
 
 void oe_failed(struct meshd_ctx *ctx, const struct addr *local, const struct addr *peer,

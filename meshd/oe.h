@@ -29,6 +29,11 @@ const struct peer_diag *peers_find(const struct peers *p, const struct addr *pee
 
 /* Kernel ACQUIRE handler. */
 void oe_acquire(struct meshd_ctx *ctx, const struct kacquire *acq);
+/* Cleartext from peer (acq->sel.dst) to local (acq->sel.src) was dropped by the inbound
+ * table (nft_log.h); acq->sel has the reply's flow (ports swapped), seq 0. Starts the
+ * attempt an ACQUIRE for that flow would, unless the pair has an IKE SA, a shunt, or too
+ * many IKE SAs are half-open. */
+void oe_inbound(struct meshd_ctx *ctx, const struct kacquire *acq);
 /* An attempt toward peer (from local) ended without SAs: install the group's failure
  * shunt with the reason, remember it for `why`, log one line. */
 void oe_failed(struct meshd_ctx *ctx, const struct addr *local, const struct addr *peer,

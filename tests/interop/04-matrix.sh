@@ -14,9 +14,7 @@
 # pings were answered and both ends hold ESP SAs for the pair (the bridge then carries ESP
 # and no cleartext echo after the SA), "clear" when they were answered without any SA, and
 # "down" when none was answered. Asserts every cell against the table and prints the
-# observed table. One known difference is an XFAIL: with meshd as east, east private and
-# road clear-or-private is "down" (meshd drops the inbound cleartext ping of a private
-# peer, so no reply triggers east's IKE as in Libreswan).
+# observed table.
 . "$(dirname "$0")/lib.sh"
 IFS=: read -r ROADK EASTK <<EOF
 ${1:-meshd:libreswan}
@@ -113,11 +111,6 @@ for e in 1 2 3 4 5; do
 		want=$(expect "$y" "$x")
 		detail="road $(short "$x"), east $(short "$y"): $rx/16 answered, ESP SAs road $sr east $se"
 		if [ "$got" = "$want" ]; then ok "$detail -> $got"
-		elif [ "$EASTK/$y/$x/$got" = "meshd/private/clear-or-private/down" ]; then
-			# meshd drops inbound cleartext from private peers (DESIGN 2.2, nftables), so
-			# east never answers road's clear ping and its reply never hits the trap that
-			# starts IKE in Libreswan's table; a design difference, reported
-			echo "XFAIL: $detail -> $got, the table says $want (meshd's inbound drop for private peers: known difference, reported)"
 		else fail "$detail -> $got, the table says $want"; fi
 		if [ "$got" = tunnel ]; then
 			# after the SA, no cleartext echo: the capture's echo packets all precede the first ESP

@@ -11,7 +11,8 @@
 #   block    10.30.1.8      2001:db8:30::8
 #   private-or-clear  10.40.0.0/16   10.40.9.0/24 tcp 0 25
 # Asserts: the exact kernel policies after start; priorities; packets to clear leave,
-# to block are refused, to private raise an ACQUIRE, IKE_SA_INIT goes out (nobody answers:
+# to block are refused, cleartext from private is dropped and counted and makes meshd
+# initiate to its sender (once per peer), to private raise an ACQUIRE, IKE_SA_INIT goes out (nobody answers:
 # B runs no IKE) and the attempt ends in a failure shunt with its reason (shuntstatus,
 # why); reload edits change exactly the expected policies;
 # stop leaves private blocked (private-or-clear clear, nft table kept; no cleartext to a
@@ -28,10 +29,10 @@ ip -n "$A" addr add 10.0.0.1/24 dev a0
 ip -n "$A" addr add fd00::1/64 dev a0 nodad
 ip -n "$B" addr add 10.0.0.2/24 dev b0
 ip -n "$B" addr add fd00::2/64 dev b0 nodad
-for a in 10.20.1.1 10.20.1.5 10.30.1.7 10.30.1.8 10.30.1.9 10.40.1.1; do
+for a in 10.20.1.1 10.20.1.5 10.30.1.7 10.30.1.8 10.30.1.9 10.30.1.13 10.30.1.14 10.40.1.1; do
 	ip -n "$B" addr add "$a/32" dev b0
 done
-for a in 2001:db8:30::7 2001:db8:30::8 2001:db8:30::9; do
+for a in 2001:db8:30::7 2001:db8:30::8 2001:db8:30::9 2001:db8:30::13; do
 	ip -n "$B" addr add "$a/128" dev b0 nodad
 done
 ip -n "$A" link set a0 up
@@ -149,8 +150,9 @@ pingA() { ip netns exec "$A" ping -n -q -c 1 -W 1 "$@" >/dev/null 2>&1; }
 if command -v nft >/dev/null; then
 	T=$(ip netns exec "$A" nft list table inet meshd 2>&1)
 	assert_contains "nft table with the private set" "set private4" "$T"
-	ip netns exec "$B" ping -n -q -c 1 -W 1 -I 10.30.1.9 10.0.0.1 >/dev/null 2>&1 &&
-		fail "cleartext from private 10.30.1.9 reached us" || ok "cleartext from a private peer is dropped"
+	# (10.30.1.14: cleartext from it starts a negotiation, see below)
+	ip netns exec "$B" ping -n -q -c 1 -W 1 -I 10.30.1.14 10.0.0.1 >/dev/null 2>&1 &&
+		fail "cleartext from private 10.30.1.14 reached us" || ok "cleartext from a private peer is dropped"
 	ip netns exec "$B" ping -n -q -c 1 -W 1 -I 10.30.1.7 10.0.0.1 >/dev/null 2>&1 &&
 		ok "cleartext from a clear /32 inside private passes" || fail "clear 10.30.1.7 could not reach us"
 	J=$("$MESHCTL" --ctlsocket "$CTL" --json status)
@@ -166,6 +168,42 @@ out=$(ip netns exec "$A" ping -n -c 1 -W 1 10.30.1.8 2>&1)
 assert_contains "block /32 is refused" "Operation not permitted" "$out"
 out=$(ip netns exec "$A" ping -n -c 1 -W 1 -6 2001:db8:30::8 2>&1)
 assert_contains "IPv6 block /128 is refused" "Operation not permitted" "$out"
+
+# inbound trigger: cleartext from a private peer with no SA is dropped, and meshd initiates
+# to it as an ACQUIRE for it would (its NFLOG rule reports the drop); more cleartext from
+# it while that attempt or its failure shunt lives starts nothing more
+jnum() { printf '%s' "$1" | grep -o "\"$2\":[0-9]*" | head -n 1 | sed 's/.*://'; }
+if command -v nft >/dev/null; then
+	assert_contains "nft: rate-limited NFLOG rule before the private drop" \
+		"ip saddr @private4 limit rate 20/second burst 40 packets log group 28005" \
+		"$(ip netns exec "$A" nft list table inet meshd)"
+	J0=$("$MESHCTL" --ctlsocket "$CTL" --json status)
+	ip netns exec "$B" ping -n -q -c 4 -i 0.2 -W 1 -I 10.30.1.13 10.0.0.1 >/dev/null 2>&1 &&
+		fail "cleartext from private 10.30.1.13 was answered"
+	wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q '10.0.0.1/32 -0-> 10.30.1.13/32 => %drop'" &&
+		ok "cleartext from private 10.30.1.13 made meshd initiate to it (shunt)" ||
+		fail "no negotiation toward 10.30.1.13 after its cleartext: $(tail -n 5 "$T_DIR/a.log")"
+	assert_contains "log: initiate on-demand for the dropped cleartext" \
+		"\"private#10.30.1.0/24\" 10.0.0.1 -> 10.30.1.13: initiate on-demand for dropped inbound cleartext ($POL/private:3)" \
+		"$(cat "$T_DIR/a.log")"
+	assert_contains "log: IKE_SA_INIT to the sender" "...10.30.1.13 #" "$(grep 'initiating IKEv2 to 10.30.1.13' "$T_DIR/a.log")"
+	assert_contains "why notes the trigger" "note: cleartext from 10.30.1.13 to 10.0.0.1 dropped (group private): initiating to it" \
+		"$("$MESHCTL" --ctlsocket "$CTL" why 10.30.1.13)"
+	J1=$("$MESHCTL" --ctlsocket "$CTL" --json status)
+	d=$(( $(jnum "$J1" private_dropped_packets) - $(jnum "$J0" private_dropped_packets) ))
+	[ "$d" -ge 4 ] && ok "the 4 cleartext pings were dropped and counted ($d)" || fail "private_dropped grew by $d, not 4"
+	d=$(( $(jnum "$J1" attempts) - $(jnum "$J0" attempts) ))
+	assert_eq "4 dropped pings started exactly one attempt" 1 "$d"
+	t=$(( $(jnum "$J1" trigger_packets) - $(jnum "$J0" trigger_packets) ))
+	i=$(( $(jnum "$J1" trigger_ignored) - $(jnum "$J0" trigger_ignored) ))
+	[ "$t" -ge 4 ] && [ "$i" -eq $((t - 1)) ] && ok "trigger: $t reported, $i ignored (the pair was busy)" ||
+		fail "trigger: $t reported, $i ignored (want >= 4, reported - 1)"
+	ip netns exec "$B" ping -n -q -c 1 -W 1 -I 2001:db8:30::13 fd00::1 >/dev/null 2>&1 &&
+		fail "cleartext from private 2001:db8:30::13 was answered"
+	wait_for 5 sh -c "'$MESHCTL' --ctlsocket '$CTL' shuntstatus | grep -q 'fd00::1/128 -0-> 2001:db8:30::13/128 => %drop'" &&
+		ok "IPv6: cleartext from a private peer made meshd initiate to it" || fail "no negotiation toward 2001:db8:30::13"
+	assert_contains "status shows the trigger" "inbound trigger (NFLOG group 28005):" "$("$MESHCTL" --ctlsocket "$CTL" status)"
+fi
 
 # private: the first packet raises an ACQUIRE and is lost; meshd sends IKE_SA_INIT (B runs
 # no IKE) under the drop negotiation shunt, and after retransmit-timeout=3s the attempt

@@ -13,7 +13,10 @@
 # cleartext UDP datagrams "from 10.15.1.2" to that listener with a raw socket (no XFRM on
 # x3: it crosses the bridge in clear, the capture shows it): the listener receives none,
 # private_dropped_packets grows by at least N, and the SA keeps working (same SPIs, pings
-# answered, the next datagram through ESP is received).
+# answered, the next datagram through ESP is received; no negotiation is started for it:
+# the pair has an SA). x3 then pings n1 from its own address (private for n1, no SA, no
+# IKE daemon): dropped, and n1 initiates to x3 once (its log, IKE on the bridge, one
+# attempt for 4 pings).
 . "$(dirname "$0")/lib.sh"
 MESH_AUTH=${1:-${MESH_AUTH:-null}}
 mesh_require
@@ -113,8 +116,27 @@ a2=$(status_num n1 ipsec_accepted_packets)
 [ "${a2:-0}" -gt "${a1:-0}" ] && ok "n1 inbound ipsec_accepted_packets still grows: $a1 -> $a2" ||
 	fail "n1 inbound ipsec_accepted_packets stuck: $a1 -> $a2"
 
+case "$(mesh_log n1)" in
+*"-> 10.15.1.2: initiate on-demand for dropped inbound cleartext"*)
+	fail "n1 started a negotiation for the spoofed cleartext although its SA with n2 is up" ;;
+*) ok "the spoofed cleartext started no negotiation (n1 has an IKE SA with 10.15.1.2)" ;;
+esac
+
+step "cleartext from x3 itself (private for n1, no SA, no IKE): dropped, and n1 initiates to it once"
+c0=$(json_num "$(ctl n1 --json status)" attempts)
+nsx x3 ping -n -q -c 4 -i 0.3 -W 1 10.15.1.1 >/dev/null 2>&1 && fail "x3's cleartext ping was answered"
+wait_for 10 sh -c "grep -q '10.15.1.1 -> 10.15.1.3: initiate on-demand for dropped inbound cleartext' '$T_DIR/n1/meshd.log'" &&
+	ok "n1 initiated to x3 for its dropped cleartext" || fail "n1 did not initiate to x3: $(mesh_log n1 | tail -n 5)"
+wait_for 10 sh -c "'$MESHCTL' --ctlsocket '$T_DIR/n1/meshd.ctl' shuntstatus | grep -q '10.15.1.3/32 => %drop'" ||
+	fail "no shunt for x3 on n1"
+c1=$(json_num "$(ctl n1 --json status)" attempts)
+assert_eq "n1: 4 dropped pings from x3 started one attempt" $((${c0:-0} + 1)) "${c1:-0}"
+
 step "capture"
 cap_stop
+n=$(cap_count inbound "udp and src host 10.15.1.1 and dst host 10.15.1.3 and dst port 500")
+[ "$n" -ge 1 ] && ok "IKE_SA_INIT from n1 to x3 on the bridge ($n datagrams)" ||
+	fail "no IKE from n1 to x3 on the bridge"
 sp=$(cap_count inbound "udp and src host 10.15.1.2 and dst host 10.15.1.1 and dst port $PORT")
 [ "$sp" -ge "$NSPOOF" ] && ok "the bridge carried the $sp cleartext datagrams (the drop was n1's)" ||
 	fail "only $sp spoofed datagrams on the bridge (expected $NSPOOF)"

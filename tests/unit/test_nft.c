@@ -729,6 +729,46 @@ START_TEST(large_batch_split)
 }
 END_TEST
 
+/* With a log group, a rate-limited NFLOG rule per family sits right before each private
+ * drop rule (nft.h); the drop rules themselves do not change. */
+START_TEST(trigger_rules)
+{
+	struct nft *n;
+	struct nft_opts o = { .log_group = 28005 };
+	ck_assert_int_eq(nft_new(&n, NULL, &o), 0);
+	ck_assert_uint_eq(nft_log_group(n), 28005);
+	struct nft_plan p = plan_of(sample, N(sample), NULL);
+	struct nft_batch *b;
+	ck_assert_int_eq(nft_batch_build(n, &p, false, &b), 0);
+	size_t len;
+	const void *data = nft_batch_data(b, &len);
+	struct parsed r;
+	parse_batch(data, len, &r);
+	ck_assert_uint_eq(r.n_rules, N(want_rules) + 2);
+	static const char *const trig[] = {
+		"[ meta load nfproto => reg 1 ] [ cmp eq reg 1 0x00000002 ] "
+		"[ payload load 4b @ network header + 12 => reg 1 ] [ lookup reg 1 set private4 ] "
+		"[ limit rate 20/second burst 40 type packets flags 0x0 ] "
+		"[ log group 28005 snaplen 64 qthreshold 1 ]",
+		"[ meta load nfproto => reg 1 ] [ cmp eq reg 1 0x0000000a ] "
+		"[ payload load 16b @ network header + 8 => reg 1 ] [ lookup reg 1 set private6 ] "
+		"[ limit rate 20/second burst 40 type packets flags 0x0 ] "
+		"[ log group 28005 snaplen 64 qthreshold 1 ]",
+	};
+	for (size_t i = 0, k = 0; i < r.n_rules; i++) {
+		squash(r.rules[i]);
+		const char *want = i == 7 ? trig[0] : i == 8 ? trig[1] : want_rules[k++];
+		ck_assert_msg(rule_eq(r.rules[i], want), "rule %zu: %s", i, r.rules[i]);
+	}
+	parsed_fini(&r);
+	nft_batch_free(b);
+	/* a group change is a whole-table replacement at the next sync; 0 removes the rules */
+	nft_set_log_group(n, 0);
+	ck_assert_uint_eq(nft_log_group(n), 0);
+	ck_assert_int_eq(nft_close(n, false), 0);
+}
+END_TEST
+
 static Suite *nft_suite(void)
 {
 	Suite *s = suite_create("nft");
@@ -745,6 +785,7 @@ static Suite *nft_suite(void)
 	tcase_add_test(tc, full_batch_round_trip);
 	tcase_add_test(tc, diff_batch_round_trip);
 	tcase_add_test(tc, large_batch_split);
+	tcase_add_test(tc, trigger_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }
