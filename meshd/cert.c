@@ -24,18 +24,26 @@
 /* A peer public key shared by the cache and every cert_peer made from it: NSS imports an
  * EC key into the token on first use and keeps the handle in the SECKEYPublicKey, so
  * sharing it is what saves the import (RSA keys are imported per use: cert_verify_sig).
- * Not thread-safe: one store is used from one thread. */
+ * The SECKEYPublicKey is ours, not NSS's: one allocation holding the struct and its few
+ * bytes (EC parameters and point, or RSA modulus and exponent), no arena. What
+ * CERT_ExtractPublicKey returns lives in a 2 KB arena, ~2.3 KB per cached peer
+ * (BENCHMARKS.md, issue #3). Not thread-safe: one store is used from one thread. */
 struct cert_key {
 	unsigned refs;
-	SECKEYPublicKey *pk;          /* (owned) */
+	SECKEYPublicKey pk;           /* arena NULL; items point into data; pkcs11Slot and
+	                               * pkcs11ID set once NSS imported it (EC) */
+	uint8_t data[];
 };
 
 struct cache_ent {
 	bool used, ref;               /* ref: the clock's second-chance bit */
 	int32_t next;                 /* next in the bucket chain, -1 = end */
 	uint8_t hash[32];             /* SHA-256 of the end-entity DER */
+	size_t der_len;               /* its length (the DER itself is not kept: a hit is
+	                               * the same SHA-256, RFC 5280 fingerprints' premise) */
 	time_t expires;
-	struct cert_peer peer;        /* (owned) der, subject_der; pubkey holds a reference */
+	struct cert_peer peer;        /* (owned) subject_der (der empty); pubkey holds a
+	                               * reference */
 	struct addr ips[MAX_SAN_IPS];
 	size_t n_ips;
 };
@@ -295,12 +303,64 @@ static int self_load(struct cert_store *s, const char *nickname)
 
 /* ---- the verification cache ---- */
 
+/* Drop what NSS imported for pk (what SECKEY_DestroyPublicKey does before freeing the
+ * arena, which ours do not have). */
+static void key_unimport(SECKEYPublicKey *pk)
+{
+	if (pk->pkcs11Slot == NULL)
+		return;
+	/* a session object: NSS imports verification keys with isToken false */
+	if (pk->pkcs11ID != CK_INVALID_HANDLE)
+		(void)PK11_DestroyObject(pk->pkcs11Slot, pk->pkcs11ID);
+	PK11_FreeSlot(pk->pkcs11Slot);
+	pk->pkcs11Slot = NULL;
+	pk->pkcs11ID = CK_INVALID_HANDLE;
+}
+
 static void key_put(struct cert_key *k)
 {
 	if (k == NULL || --k->refs > 0)
 		return;
-	SECKEY_DestroyPublicKey(k->pk);
+	key_unimport(&k->pk);
 	free(k);
+}
+
+/* Our compact copy of an RSA or EC public key (src stays the caller's); NULL for other
+ * types or on ENOMEM. */
+static struct cert_key *key_compact(const SECKEYPublicKey *src)
+{
+	const SECItem *a, *b;
+	switch (src != NULL ? src->keyType : nullKey) {
+	case rsaKey:
+		a = &src->u.rsa.modulus;
+		b = &src->u.rsa.publicExponent;
+		break;
+	case ecKey:
+		a = &src->u.ec.DEREncodedParams;
+		b = &src->u.ec.publicValue;
+		break;
+	default:
+		return NULL;
+	}
+	struct cert_key *k = malloc(sizeof(*k) + a->len + b->len);
+	if (k == NULL)
+		return NULL;
+	k->refs = 1;
+	k->pk = *src;                 /* the scalars (EC size and encoding) */
+	k->pk.arena = NULL;
+	k->pk.pkcs11Slot = NULL;
+	k->pk.pkcs11ID = CK_INVALID_HANDLE;
+	memcpy(k->data, a->data, a->len);
+	memcpy(k->data + a->len, b->data, b->len);
+	SECItem ia = { a->type, k->data, a->len }, ib = { b->type, k->data + a->len, b->len };
+	if (src->keyType == rsaKey) {
+		k->pk.u.rsa.modulus = ia;
+		k->pk.u.rsa.publicExponent = ib;
+	} else {
+		k->pk.u.ec.DEREncodedParams = ia;
+		k->pk.u.ec.publicValue = ib;
+	}
+	return k;
 }
 
 static uint32_t bucket_of(const uint8_t hash[32])
@@ -363,16 +423,18 @@ static int32_t cache_slot(struct cert_store *s)
 	return 0;                     /* not reached: two sweeps clear every bit */
 }
 
-/* Copy the peer fields; the key gains a reference. */
-static int peer_copy(struct cert_peer *dst, const struct cert_peer *src)
+/* Copy the peer fields, with der (len bytes; none when NULL) as the certificate; the key
+ * gains a reference. */
+static int peer_copy(struct cert_peer *dst, const struct cert_peer *src, const uint8_t *der,
+		     size_t len)
 {
-	int r;
+	int r = 0;
 
 	*dst = *src;
 	dst->der = (struct buf){ NULL, 0 };
 	dst->subject_der = (struct buf){ NULL, 0 };
 	dst->pubkey = NULL;
-	if ((r = buf_dup(&dst->der, src->der.p, src->der.len)) != 0 ||
+	if ((der != NULL && (r = buf_dup(&dst->der, der, len)) != 0) ||
 	    (r = buf_dup(&dst->subject_der, src->subject_der.p, src->subject_der.len)) != 0) {
 		cert_peer_free(dst);
 		return r;
@@ -389,9 +451,10 @@ static void cache_add(struct cert_store *s, const uint8_t hash[32], const struct
 	struct cache_ent *e = &s->ents[i];
 	uint32_t b = bucket_of(hash);
 
-	if (peer_copy(&e->peer, p) != 0)
+	if (peer_copy(&e->peer, p, NULL, 0) != 0)
 		return;                       /* no memory: just not cached */
 	memcpy(e->hash, hash, 32);
+	e->der_len = p->der.len;
 	e->used = true;
 	e->ref = false;
 	e->expires = p->not_after < now + CACHE_TTL ? p->not_after : now + CACHE_TTL;
@@ -722,19 +785,18 @@ static bool addr_listed(const struct addr *peer, const struct addr *ips, size_t 
 /* Fill out from a verified certificate. */
 static int peer_fill(CERTCertificate *ee, struct cert_peer *out, size_t n_ips)
 {
-	struct cert_key *k;
+	SECKEYPublicKey *pk = CERT_ExtractPublicKey(ee);
 	time_t nb;
 	int r;
 
-	k = calloc(1, sizeof(*k));
-	if (k == NULL)
-		return -ENOMEM;
-	k->refs = 1;
-	k->pk = CERT_ExtractPublicKey(ee);
-	out->pubkey = k;
-	out->key = cert_key_info(k->pk, &out->key_bits);
+	out->key = cert_key_info(pk, &out->key_bits);
+	out->pubkey = out->key != CERT_KEY_NONE ? key_compact(pk) : NULL;
+	if (pk != NULL)
+		SECKEY_DestroyPublicKey(pk);
 	if (out->key == CERT_KEY_NONE)
 		return -ENOTSUP;
+	if (out->pubkey == NULL)
+		return -ENOMEM;
 	if ((r = buf_dup(&out->der, ee->derCert.data, ee->derCert.len)) != 0 ||
 	    (r = buf_dup(&out->subject_der, ee->derSubject.data, ee->derSubject.len)) != 0)
 		return r;
@@ -834,14 +896,14 @@ int cert_verify_peer(struct cert_store *s, const uint8_t *ee, size_t ee_len,
 		goto fail;
 	}
 	e = cache_find(s, hash, now);
-	if (e != NULL && e->peer.der.len == ee_len && memcmp(e->peer.der.p, ee, ee_len) == 0) {
+	if (e != NULL && e->der_len == ee_len) {
 		s->stats.verify_cached++;
 		if (peer != NULL && e->n_ips > 0 && !addr_listed(peer, e->ips, e->n_ips)) {
 			*why = "peer address not in the certificate's subjectAltName";
 			r = -EACCES;
 			goto fail;
 		}
-		r = peer_copy(out, &e->peer);
+		r = peer_copy(out, &e->peer, ee, ee_len);
 		if (r != 0)
 			*why = "out of memory";
 		return r;
@@ -868,7 +930,7 @@ int cert_peer_from_spki(const uint8_t *spki, size_t len, struct cert_peer *out)
 {
 	SECItem item = { siBuffer, (unsigned char *)spki, (unsigned)len };
 	CERTSubjectPublicKeyInfo *info;
-	struct cert_key *k;
+	SECKEYPublicKey *pk;
 
 	memset(out, 0, sizeof(*out));
 	if (spki == NULL || len == 0 || len > INT_MAX)
@@ -876,19 +938,16 @@ int cert_peer_from_spki(const uint8_t *spki, size_t len, struct cert_peer *out)
 	info = SECKEY_DecodeDERSubjectPublicKeyInfo(&item);
 	if (info == NULL)
 		return -EINVAL;
-	k = calloc(1, sizeof(*k));
-	if (k == NULL) {
-		SECKEY_DestroySubjectPublicKeyInfo(info);
-		return -ENOMEM;
-	}
-	k->refs = 1;
-	k->pk = SECKEY_ExtractPublicKey(info);
+	pk = SECKEY_ExtractPublicKey(info);
 	SECKEY_DestroySubjectPublicKeyInfo(info);
-	out->pubkey = k;
-	out->key = cert_key_info(k->pk, &out->key_bits);
-	if (out->key == CERT_KEY_NONE) {
+	out->key = cert_key_info(pk, &out->key_bits);
+	out->pubkey = out->key != CERT_KEY_NONE ? key_compact(pk) : NULL;
+	if (pk != NULL)
+		SECKEY_DestroyPublicKey(pk);
+	if (out->key == CERT_KEY_NONE || out->pubkey == NULL) {
+		int r = out->key == CERT_KEY_NONE ? -ENOTSUP : -ENOMEM;
 		cert_peer_free(out);
-		return -ENOTSUP;
+		return r;
 	}
 	return 0;
 }
@@ -942,7 +1001,7 @@ int cert_verify_sig(struct cert_store *s, const struct cert_peer *p, unsigned me
 	int r;
 
 	(void)s;
-	if (k == NULL || k->pk == NULL)
+	if (k == NULL)
 		return -EINVAL;
 	if (method == 14) {
 		if ((r = cert_alg_parse(alg, alg_len, &a)) != 0)
@@ -958,17 +1017,17 @@ int cert_verify_sig(struct cert_store *s, const struct cert_peer *p, unsigned me
 		return r;
 	dg = (SECItem){ siBuffer, digest, (unsigned)dlen };
 	if (p->key == CERT_KEY_RSA) {
-		/* An RSA key is imported per use (~3 µs) from a copy, so the cache keeps no
-		 * softoken object for it (~8 KB each); an EC key stays imported, as importing
+		/* An RSA key is imported per use (~3 µs) from a shallow copy, so the cache keeps
+		 * no softoken object for it (~8 KB each); an EC key stays imported, as importing
 		 * one costs ~0.4 ms on NSS 3.87 (performance.md §3). */
-		SECKEYPublicKey *tmp = SECKEY_CopyPublicKey(k->pk);
-		if (tmp == NULL)
-			return -ENOMEM;
-		r = verify_with(tmp, &a, &sg, &dg, digest, dlen);
-		SECKEY_DestroyPublicKey(tmp);
+		SECKEYPublicKey tmp = k->pk;
+		tmp.pkcs11Slot = NULL;
+		tmp.pkcs11ID = CK_INVALID_HANDLE;
+		r = verify_with(&tmp, &a, &sg, &dg, digest, dlen);
+		key_unimport(&tmp);
 		return r;
 	}
-	return verify_with(k->pk, &a, &sg, &dg, digest, dlen);
+	return verify_with(&k->pk, &a, &sg, &dg, digest, dlen);
 }
 
 static int verify_with(SECKEYPublicKey *pk, const struct cert_alg *a, SECItem *sg, SECItem *dg,
