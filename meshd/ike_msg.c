@@ -313,6 +313,8 @@ int msg_send_response(struct ike *ike, struct ike_sa *sa, struct buf *msg,
 	}
 	split(ike, sa, &sa->resp, sa->fr ? &sa->fr->resp : NULL);
 	send_msg(ike, sa, &sa->resp, sa->fr ? &sa->fr->resp : NULL);
+	if (sa->fr && sa->fr->resp.n)
+		buf_free(&sa->resp);    /* resent as its fragments only: no second copy */
 	return 0;
 }
 

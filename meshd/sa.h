@@ -124,7 +124,6 @@ struct ike_sa {
 	bool child_up;                /* a Child SA was installed: not a failed attempt */
 	uint32_t child_spi_in;        /* initiator: SPI reserved before IKE_AUTH */
 	uint32_t child_reqid;
-	struct ike_ts_list ts_i, ts_r;  /* initiator: the selectors sent in IKE_AUTH */
 	char reason[160];             /* why it failed (reported once) */
 	time_t established_wall;
 	uint64_t expire_timer;        /* IKE SA lifetime (loop timer id) */

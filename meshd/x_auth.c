@@ -89,6 +89,15 @@ static uint32_t be32(const uint8_t *p)
 
 /* HDR, SK {IDi, IDr, AUTH, SAi2, TSi, TSr, [N(USE_TRANSPORT_MODE)], [N(INITIAL_CONTACT)]}
  *   --> */
+/* The initiator's selectors for sa's IKE_AUTH: a function of the SA's addresses and conf,
+ * so built again to check the answer rather than kept (1.3 KB per SA). */
+static int my_ts(const struct ike_sa *sa, struct ike_ts_list *ts_i, struct ike_ts_list *ts_r)
+{
+	struct ts_end le = { sa->local, sa->conf.proto, sa->conf.lport };
+	struct ts_end pe = { sa->peer, sa->conf.proto, sa->conf.rport };
+	return ts_build(&le, &pe, ts_i, ts_r);
+}
+
 enum verdict x_auth_initiate(struct xctx *x)
 {
 	struct ike *ike = x->ike;
@@ -102,9 +111,8 @@ enum verdict x_auth_initiate(struct xctx *x)
 		x_why(x, "kernel refused an SPI: %s", strerror(-r));
 		return V_FAIL;
 	}
-	struct ts_end le = { sa->local, sa->conf.proto, sa->conf.lport };
-	struct ts_end pe = { sa->peer, sa->conf.proto, sa->conf.rport };
-	if (ts_build(&le, &pe, &sa->ts_i, &sa->ts_r) < 0) {
+	struct ike_ts_list ts_i, ts_r;
+	if (my_ts(sa, &ts_i, &ts_r) < 0) {
 		x_why(x, "cannot express the traffic selectors");
 		return V_FAIL;
 	}
@@ -132,8 +140,8 @@ enum verdict x_auth_initiate(struct xctx *x)
 		ike_emit_notify(&m.e, &n);
 	}
 	ike_emit_sa(&m.e, &esp);
-	ike_emit_ts(&m.e, IKE_PL_TSI, &sa->ts_i);
-	ike_emit_ts(&m.e, IKE_PL_TSR, &sa->ts_r);
+	ike_emit_ts(&m.e, IKE_PL_TSI, &ts_i);
+	ike_emit_ts(&m.e, IKE_PL_TSR, &ts_r);
 	if (r < 0 || (r = msg_seal(sa, &m, &out)) < 0) {
 		msg_abort(&m);
 		ike_auth_mine_free(&am);
@@ -380,8 +388,10 @@ static enum verdict process_response(struct xctx *x)
 	}
 	struct ts_pair pair;
 	struct ksel sel;
-	if (ts_check_answer(&sa->ts_i, &sa->ts_r, &d->tsi, &d->tsr, &sa->local, &sa->peer,
-			    &pair) < 0 || ts_to_ksel(&pair, true, &sel) < 0) {
+	struct ike_ts_list ts_i, ts_r;
+	if (my_ts(sa, &ts_i, &ts_r) < 0 ||
+	    ts_check_answer(&ts_i, &ts_r, &d->tsi, &d->tsr, &sa->local, &sa->peer, &pair) < 0 ||
+	    ts_to_ksel(&pair, true, &sel) < 0) {
 		x_why(x, "TS_UNACCEPTABLE: the peer's selectors are not "
 			 "within ours");
 		return V_FAIL;
