@@ -213,6 +213,61 @@ static int x25519_new(struct crypto *c, struct crypto_dh **out)
 	return r;
 }
 
+static int derive(struct crypto_dh *dh, const uint8_t *peer, struct crypto_buf *secret);
+
+/* MODP: a random 256-bit exponent x (at least twice the strength of the 2048- and
+ * 3072-bit groups, RFC 3526 §8) imported as a session DH private key, and g^x computed by
+ * one derive with the peer value g. NSS 3.87's DH key-pair generation adds a
+ * pairwise-consistency derive (~0.4 ms for MODP-2048, performance.md §3), and neither
+ * PKCS#8 (NSS's DH template drops the prime and base) nor C_UnwrapKey take a DH key, so
+ * the key goes in as an object with all its attributes, found again by a random CKA_ID.
+ * A fresh x for every exchange: nothing is reused. -ENOTSUP: this NSS refused (the caller
+ * falls back to key-pair generation). */
+static int modp_import(struct crypto *c, struct crypto_dh *dh)
+{
+	const struct dh_group *g = dh->g;
+	uint8_t x[32], id[16], gpub[CRYPTO_MAX_DH_LEN];
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_KEY_TYPE kt = CKK_DH;
+	CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
+	int r;
+
+	if ((r = crypto_random(x, sizeof(x))) != 0 || (r = crypto_random(id, sizeof(id))) != 0)
+		return r;
+	x[0] |= 0x80;                 /* exactly 256 bits: never 0 or 1 */
+	CK_ATTRIBUTE t[] = {
+		{ CKA_CLASS, &cls, sizeof(cls) }, { CKA_KEY_TYPE, &kt, sizeof(kt) },
+		{ CKA_TOKEN, &no, sizeof(no) }, { CKA_PRIVATE, &no, sizeof(no) },
+		{ CKA_SENSITIVE, &no, sizeof(no) }, { CKA_DERIVE, &yes, sizeof(yes) },
+		{ CKA_PRIME, (void *)g->param, g->param_len },
+		{ CKA_BASE, (void *)modp_g, sizeof(modp_g) },
+		{ CKA_VALUE, x, sizeof(x) }, { CKA_ID, id, sizeof(id) },
+	};
+	PK11GenericObject *o = PK11_CreateGenericObject(c->slot, t, sizeof(t) / sizeof(t[0]),
+							PR_FALSE);
+	explicit_bzero(x, sizeof(x));
+	if (o == NULL)
+		return -ENOTSUP;
+	SECItem idi = item(id, sizeof(id));
+	/* the key object owns the PKCS#11 object: destroying it destroys the object */
+	dh->priv = PK11_FindKeyByKeyID(c->slot, &idi, NULL);
+	if (dh->priv == NULL) {
+		(void)PK11_DestroyObject(c->slot, PK11_GetObjectHandle(PK11_TypeGeneric, o, NULL));
+		PK11_DestroyGenericObject(o);
+		return -ENOTSUP;
+	}
+	PK11_DestroyGenericObject(o);     /* the handle only (not a managed object) */
+	memset(gpub, 0, g->len);
+	gpub[g->len - 1] = modp_g[0];
+	struct crypto_buf y = { NULL, 0 };
+	if ((r = derive(dh, gpub, &y)) != 0)
+		return r == -EINVAL ? -EIO : r;
+	memcpy(dh->pub, y.p, g->len);
+	dh->pub_len = g->len;
+	crypto_buf_free(&y);
+	return 0;
+}
+
 int crypto_dh_new(struct crypto *c, uint16_t group, struct crypto_dh **out)
 {
 	const struct dh_group *g = group_lookup(group);
@@ -230,6 +285,17 @@ int crypto_dh_new(struct crypto *c, uint16_t group, struct crypto_dh **out)
 		return -ENOMEM;
 	dh->c = c;
 	dh->g = g;
+	if (g->kind == DH_MODP && (r = modp_import(c, dh)) != -ENOTSUP) {
+		if (r != 0)
+			goto done;
+		*out = dh;
+		return 0;
+	}
+	r = -EIO;
+	if (dh->priv != NULL) {
+		SECKEY_DestroyPrivateKey(dh->priv);
+		dh->priv = NULL;
+	}
 	if (g->kind == DH_MODP) {
 		SECKEYDHParams params;
 		memset(&params, 0, sizeof(params));
