@@ -20,6 +20,8 @@ void ike_frag_train_clear(struct ike_frag_train *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		buf_free(&t->m[i]);
+	free(t->m);
+	t->m = NULL;
 	t->n = 0;
 }
 

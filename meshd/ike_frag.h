@@ -38,7 +38,8 @@
 /* The datagrams of one message sent as fragments; n == 0: it went whole. */
 struct ike_frag_train {
 	size_t n;
-	struct buf m[IKE_FRAG_MAX];
+	struct buf *m;                /* (owned) n datagrams; NULL when n is 0 (a responder
+	                               * keeps its last answer's train for the SA's life) */
 };
 
 /* One message being reassembled. */

@@ -207,7 +207,7 @@ static void split(struct ike *ike, struct ike_sa *sa, const struct buf *msg,
 	struct rd r;
 	struct ike_hdr h;
 	rd_init(&r, msg->p, msg->len);
-	if (ike_hdr_read(&r, &h) < 0)
+	if (ike_hdr_read(&r, &h) < 0 || !(t->m = calloc(n, sizeof(*t->m))))
 		goto done;
 	for (size_t i = 0; i < n; i++) {
 		size_t at = i * chunk, l = len - at < chunk ? len - at : chunk;
