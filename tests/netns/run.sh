@@ -16,7 +16,6 @@
 # MESHD_NETNS=auto (default) | direct | vm | skip    force a way (MESHD_INTEROP for interop)
 # MESHD_NETNS_SCENARIOS="01-private-esp.sh:null 04-ipv6.sh"   run only these
 #   (MESHD_INTEROP_SCENARIOS for interop)
-# MESH_RUN_CROSSING=1                                       include 13-crossing (not in the default run)
 # MESH_CROSS_NODES=N MESH_CROSS_ROUNDS=R                    size of 13-crossing (10 nodes, 20 rounds)
 here=$(cd "$(dirname "$0")" && pwd)
 suite=netns
@@ -87,7 +86,6 @@ else
 			--env "top_srcdir=$top_srcdir" --env "top_builddir=$top_builddir" \
 			${MESH_SCENARIO_TIMEOUT:+--env "MESH_SCENARIO_TIMEOUT=$MESH_SCENARIO_TIMEOUT"} \
 			--env "MESH_SUITE_DIR=$sdir" ${scen:+--env "MESH_SCENARIOS=$scen"} \
-			${MESH_RUN_CROSSING:+--env "MESH_RUN_CROSSING=$MESH_RUN_CROSSING"} \
 			${MESH_CROSS_NODES:+--env "MESH_CROSS_NODES=$MESH_CROSS_NODES"} \
 			${MESH_CROSS_ROUNDS:+--env "MESH_CROSS_ROUNDS=$MESH_CROSS_ROUNDS"} \
 			-- sh -c 'sh "$0/tests/netns/run-all.sh" --dir "$MESH_SUITE_DIR" $MESH_SCENARIOS' "$top_srcdir" \
