@@ -124,6 +124,7 @@ static void bury(struct ike *ike, struct ike_sa *sa, bool report)
 	ike_timer_cancel(ike, &sa->expire_timer);
 	rekey_ike_disarm(ike, sa);
 	ike_timer_cancel(ike, &sa->dpd_timer);
+	ike_timer_cancel(ike, &sa->cross_timer);
 	uint32_t carrier = report && sa->oe && sa->initiator && !sa->child_up
 				   ? live_pair_carried(ike, sa) : 0;
 	if (carrier) {

@@ -144,7 +144,7 @@ uint32_t ike_new_reqid(struct ike *ike);
 /* Timers by serial. */
 enum ike_timer {
 	T_RETRANSMIT, T_IKE_EXPIRE, T_NAT_KEEPALIVE,
-	T_DPD,           /* ike_live.c */
+	T_DPD, T_CROSS,  /* ike_live.c */
 	/* ike_rekey.c (from T_IKE_REKEY on); the CHILD ones carry a Child SA's serial */
 	T_IKE_REKEY, T_IKE_SAMPLE, T_CHILD_REKEY, T_CHILD_EXPIRE, T_CHILD_SAMPLE,
 };
@@ -299,6 +299,8 @@ uint64_t live_budget_ms(const struct ike_sa *sa, uint64_t budget);
 /* The retransmit budget ran out: was it a liveness check? Then the peer is dead and its
  * SAs (sa too) are gone: true. */
 bool live_probe_lost(struct ike *ike, struct ike_sa *sa);
+/* T_CROSS fired: the crossing-streams watch of a loser the peer should delete. */
+void live_cross_watch(struct ike *ike, struct ike_sa *sa);
 /* Serial of another established IKE SA with a Child SA for sa's host pair, or 0. */
 uint32_t live_pair_carried(const struct ike *ike, const struct ike_sa *sa);
 

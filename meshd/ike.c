@@ -9,7 +9,8 @@
  *   T_IKE_REKEY, T_IKE_SAMPLE, T_CHILD_REKEY, T_CHILD_EXPIRE, T_CHILD_SAMPLE
  *                  rekey / expiry / idle sampling — ike_rekey.c (the CHILD kinds carry
  *                  a Child SA's serial)
- *   T_DPD          dpddelay= liveness checks of an established IKE SA — ike_live.c */
+ *   T_DPD          dpddelay= liveness checks of an established IKE SA — ike_live.c
+ *   T_CROSS        crossing streams: the watch of a loser the peer should delete — ike_live.c */
 #include "config.h"
 
 #include <errno.h>
@@ -84,6 +85,9 @@ static void timer_fire(void *arg)
 		break;
 	case T_DPD:
 		live_dpd(ike, sa);
+		break;
+	case T_CROSS:
+		live_cross_watch(ike, sa);
 		break;
 	default:
 		break;

@@ -32,12 +32,26 @@
  * per selector and direction, so only one Child SA can be in use, and the two ends must
  * pick the same one without talking about it: both keep the IKE SA that the host with the
  * numerically lower address initiated (the lower initiator SPI if one host began both).
- * The winner's Child SA takes the policies over (in place, ike_child.c), then the loser is
- * deleted by its own initiator with an ordinary INFORMATIONAL Delete; the other end only
- * waits for that Delete. The rule holds under loss and reordering because it needs
- * nothing but what each end already has: if one of the two negotiations never completes,
- * there is nothing to choose, and the one that did complete stays (a failed attempt does
- * not put a failure shunt over a pair another IKE SA carries: exchange.c). */
+ * The winner's Child SA takes the policies over (in place, ike_child.c); if one host began
+ * both, it deletes the loser at once with an ordinary INFORMATIONAL Delete. The rule holds
+ * under loss and reordering because it needs nothing but what each end already has: if
+ * one of the two negotiations never completes, there is nothing to choose, and the one
+ * that did complete stays (a failed attempt does not put a failure shunt over a pair
+ * another IKE SA carries: exchange.c).
+ *
+ * A peer may follow another rule. Libreswan 4.10 keeps the Child SA that was established
+ * last on its side, drops the other one (and an initiator still in IKE_AUTH whose
+ * connection got a responder IKE SA: "IKE SA was superseded") and sends no Delete for
+ * either. So when each end began one of the two, the loser is watched (T_CROSS) rather
+ * than deleted at once, and what the peer does decides: its ESP is the evidence. From
+ * CROSS_LOOK_MS on, once a second: inbound ESP on the winner's Child SA means the peer
+ * uses the winner, and the loser is deleted (by us at once if we began it; if the peer
+ * began it, it was to delete it: we do after CROSS_WAIT_MS); ESP on the loser's Child SA
+ * and none on the winner's means the peer kept the loser: it takes the policies back and
+ * the winner is deleted instead. Without any evidence by CROSS_WAIT_MS the rule stands
+ * (the initiator of the loser deletes it then; the other end waits CROSS_WAIT_MS more).
+ * Two meshd end the same way as before: the peer's ESP goes through the winner, which it
+ * took at the same moment. */
 #include "config.h"
 
 #include <stdio.h>
@@ -134,6 +148,18 @@ static struct child_sa *child_of(struct ike *ike, const struct ike_sa *sa)
 	return last;
 }
 
+enum {
+	CROSS_LOOK_MS = 2000,   /* the first look at the counters (the peer settles too) */
+	CROSS_TICK_MS = 1000,
+	CROSS_WAIT_MS = 6000,   /* no evidence: the loser's initiator deletes it */
+};
+
+static void cross_arm(struct ike *ike, struct ike_sa *lose, uint64_t after)
+{
+	ike_timer_cancel(ike, &lose->cross_timer);
+	lose->cross_timer = ike_timer_arm(ike, lose->serial, T_CROSS, after);
+}
+
 /* sa and o are both up with the same peer and were negotiated at the same time. */
 static void settle_crossing(struct ike *ike, struct ike_sa *sa, struct ike_sa *o)
 {
@@ -144,14 +170,91 @@ static void settle_crossing(struct ike *ike, struct ike_sa *sa, struct ike_sa *o
 		sa_log(ike, win, LOG_LVL_WARN, "crossing streams: kernel refused the policies of "
 		       "Child SA #%u", wc->serial);
 	addr_str(win->initiator ? &win->local : &win->peer, ws);
-	if (!lose->initiator) {
+	if (lose->initiator && win->initiator) {
 		sa_log(ike, lose, LOG_LVL_INFO, "crossing streams: IKE SA #%u (initiated by %s) "
-		       "carries the pair; the peer deletes #%u", win->serial, ws, lose->serial);
+		       "carries the pair; deleting ours, #%u", win->serial, ws, lose->serial);
+		(void)exchange_initiate(ike, lose, &xchg_info);
 		return;
 	}
 	sa_log(ike, lose, LOG_LVL_INFO, "crossing streams: IKE SA #%u (initiated by %s) carries "
-	       "the pair; deleting ours, #%u", win->serial, ws, lose->serial);
-	(void)exchange_initiate(ike, lose, &xchg_info);
+	       "the pair; #%u goes once the peer's ESP shows it agrees", win->serial, ws,
+	       lose->serial);
+	lose->cross_with = win->serial;
+	lose->cross_from_ms = ike_now_ms(ike);
+	lose->cross_sampled = false;
+	cross_arm(ike, lose, CROSS_LOOK_MS);
+}
+
+/* Inbound ESP bytes of sa's Child SAs (kernel counters). */
+static uint64_t in_bytes(struct ike *ike, const struct ike_sa *sa)
+{
+	struct kernel *k = &ike->ctx->kern;
+	uint64_t bytes = 0;
+	struct child_sa *c;
+	if (!k->ops->sa_stats)
+		return 0;
+	for (c = sa_child_peer_next(ike->sas, &sa->peer, 0); c;
+	     c = sa_child_peer_next(ike->sas, &sa->peer, c->serial)) {
+		struct ksa_stats st;
+		if (c->ike_serial == sa->serial && c->sa_in &&
+		    k->ops->sa_stats(k, &c->local, c->spi_in, &st) == 0)
+			bytes += st.bytes;
+	}
+	return bytes;
+}
+
+/* The peer sends through lose's Child SA and not through win's: it kept lose. */
+static void cross_keep_loser(struct ike *ike, struct ike_sa *lose, struct ike_sa *win)
+{
+	struct child_sa *lc = child_of(ike, lose);
+	sa_log(ike, lose, LOG_LVL_INFO, "crossing streams: the peer sends through #%u's Child "
+	       "SA, not #%u's: it kept #%u; deleting #%u", lose->serial, win->serial,
+	       lose->serial, win->serial);
+	lose->cross_with = 0;
+	if (lc && !lc->pol_out && child_take_policies(ike, lc) < 0)
+		sa_log(ike, lose, LOG_LVL_WARN, "crossing streams: kernel refused the policies of "
+		       "Child SA #%u", lc->serial);
+	if (win->req_out)
+		exchange_kill(ike, win, "crossing streams: the peer kept the other IKE SA");
+	else
+		(void)exchange_initiate(ike, win, &xchg_info);
+}
+
+void live_cross_watch(struct ike *ike, struct ike_sa *lose)
+{
+	lose->cross_timer = 0;
+	struct ike_sa *win = sa_ike_by_serial(ike->sas, lose->cross_with);
+	if (!win || win->state != IKES_ESTABLISHED || lose->state != IKES_ESTABLISHED) {
+		lose->cross_with = 0;
+		return;     /* one of them went: nothing left to choose */
+	}
+	uint64_t bw = in_bytes(ike, win), bl = in_bytes(ike, lose);
+	if (!lose->cross_sampled) {
+		lose->cross_sampled = true;
+		lose->cross_in_win = bw;
+		lose->cross_in_lose = bl;
+		cross_arm(ike, lose, CROSS_TICK_MS);
+		return;
+	}
+	bool rw = bw != lose->cross_in_win, rl = bl != lose->cross_in_lose;
+	uint64_t waited = ike_now_ms(ike) - lose->cross_from_ms;
+	if (rl && !rw) {
+		cross_keep_loser(ike, lose, win);
+		return;
+	}
+	if ((rw && lose->initiator) || waited >= (lose->initiator ? 1u : 2u) * CROSS_WAIT_MS) {
+		sa_log(ike, lose, LOG_LVL_INFO, "crossing streams: %s; deleting %s, #%u",
+		       rw ? "the peer sends through the winner's Child SA"
+			  : "no ESP from the peer on either Child SA",
+		       lose->initiator ? "ours" : "the peer's (it sent no Delete)", lose->serial);
+		lose->cross_with = 0;
+		if (lose->req_out)
+			exchange_kill(ike, lose, "crossing streams: the other IKE SA carries the pair");
+		else
+			(void)exchange_initiate(ike, lose, &xchg_info);
+		return;
+	}
+	cross_arm(ike, lose, CROSS_TICK_MS);
 }
 
 static void dpd_arm(struct ike *ike, struct ike_sa *sa, uint64_t after)
@@ -207,18 +310,9 @@ void live_rekeyed(struct ike *ike, struct ike_sa *sa)
 /* The Child SAs' inbound bytes went up since the last look: the peer is alive. */
 static void esp_activity(struct ike *ike, struct ike_sa *sa, uint64_t now)
 {
-	struct kernel *k = &ike->ctx->kern;
-	if (!k->ops->sa_stats)
+	if (!ike->ctx->kern.ops->sa_stats)
 		return;
-	uint64_t bytes = 0;
-	struct child_sa *c;
-	for (c = sa_child_peer_next(ike->sas, &sa->peer, 0); c;
-	     c = sa_child_peer_next(ike->sas, &sa->peer, c->serial)) {
-		struct ksa_stats st;
-		if (c->ike_serial == sa->serial && c->sa_in &&
-		    k->ops->sa_stats(k, &c->local, c->spi_in, &st) == 0)
-			bytes += st.bytes;
-	}
+	uint64_t bytes = in_bytes(ike, sa);
 	if (bytes != sa->esp_in_bytes)     /* a rise, or a rekeyed Child SA counting anew */
 		sa->last_rx_ms = now;
 	sa->esp_in_bytes = bytes;

@@ -144,6 +144,13 @@ struct ike_sa {
 	uint64_t esp_in_bytes;        /* inbound ESP bytes seen at the last liveness check */
 	uint64_t dpd_timer;           /* loop timer id, 0 = none */
 	uint32_t dpd_seq;             /* req_seq of the outstanding liveness probe, 0 = none */
+	/* crossing streams (ike_live.c): on a loser that waits for the peer's ESP to show
+	 * which IKE SA it kept, the winner's serial (0 = none) */
+	uint32_t cross_with;
+	uint64_t cross_timer;         /* loop timer id, 0 = none */
+	uint64_t cross_from_ms;       /* when the watch began */
+	uint64_t cross_in_win, cross_in_lose;   /* inbound ESP bytes at the first look */
+	bool cross_sampled;
 	uint32_t acq_seq;             /* the kernel ACQUIRE that started it (0 = none): its
 	                               * first outbound SA carries it (ike_child.c) */
 

@@ -260,11 +260,14 @@ START_TEST(crossing_same_instant)
 	acquire(net->node[1].ctx, "10.0.2.2", "10.0.1.1", 0, 0);
 	ck_assert_uint_eq(net->nq, 2);
 	pump(net);
-	/* both negotiations completed; A (the lower address) wins: B deletes its own */
+	/* both negotiations completed; A (the lower address) wins: B deletes its own (without
+	 * ESP to show which one A uses, once CROSS_WAIT_MS has passed) */
 	ck_assert_msg(strstr(logs(net, 1), "crossing streams: IKE SA #2 (initiated by 10.0.1.1) "
-			     "carries the pair; deleting ours, #1"), "%s", logs(net, 1));
+			     "carries the pair; #1 goes once"), "%s", logs(net, 1));
 	ck_assert_msg(strstr(logs(net, 0), "crossing streams"), "%s", logs(net, 0));
 	settle(net);
+	ck_assert_msg(strstr(logs(net, 1), "no ESP from the peer on either Child SA; deleting "
+			     "ours, #1"), "%s", logs(net, 1));
 	assert_one_pair(net);
 	struct child_list a;
 	children(net, 0, &a);
@@ -436,6 +439,119 @@ START_TEST(crossing_loser_fails)
 }
 END_TEST
 
+/* ---- crossing streams with a peer that follows another rule (Libreswan 4.10 keeps the
+ * Child SA established last and drops the other IKE SA without a Delete) ---- */
+
+/* Node i's established IKE SA that it initiated (mine) or answered. */
+static struct ike_sa *cross_sa(struct net *net, int i, bool mine)
+{
+	struct ike_sa *sa;
+	for (size_t k = 0; (sa = sa_ike_at(net->node[i].ctx->ike->sas, k)); k++)
+		if (sa->state == IKES_ESTABLISHED && sa->initiator == mine)
+			return sa;
+	return NULL;
+}
+
+/* The peer's ESP arrives at node i through the Child SA of IKE SA ike_serial: the kernel
+ * counts bytes on its inbound SA. */
+static void esp_arrives(struct net *net, int i, uint32_t ike_serial, uint64_t bytes)
+{
+	struct child_list l;
+	children(net, i, &l);
+	for (size_t k = 0; k < l.n; k++)
+		if (l.c[k].ike_serial == ike_serial) {
+			struct ksa_stats st = { .bytes = bytes, .packets = bytes / 84 };
+			ck_assert_int_eq(kmock_sa_set_stats(&net->node[i].ctx->kern,
+							    &net->node[i].addr, l.c[k].spi_in,
+							    &st), 0);
+			return;
+		}
+	ck_abort_msg("node %d: no Child SA of IKE SA #%u", i, ike_serial);
+}
+
+/* Both initiate and both negotiations complete; then `peer` drops one of the two IKE SAs
+ * silently (the one it began if drop_mine), keeps the other and sends ESP through its
+ * Child SA. Node !peer must end on the pair the peer kept, with one Child SA. */
+static struct net *crossing_peer_drops(int peer, bool drop_mine, uint32_t *kept_serial)
+{
+	struct net *net = net_new(NULL, NULL);
+	acquire(net->node[0].ctx, "10.0.1.1", "10.0.2.2", 0, 0);
+	acquire(net->node[1].ctx, "10.0.2.2", "10.0.1.1", 0, 0);
+	pump(net);
+	ck_assert_uint_eq(counts(net, 0).ike_established, 2);
+	ck_assert_uint_eq(counts(net, 1).ike_established, 2);
+	struct ike_sa *gone = cross_sa(net, peer, drop_mine), *kept = cross_sa(net, peer, !drop_mine);
+	uint64_t kept_spi = kept->spi_i;
+	exchange_kill(net->node[peer].ctx->ike, gone, "test: dropped without a Delete");
+	kept->cross_with = 0;        /* the peer does not watch: it has decided */
+	/* node !peer's IKE SA with the same SPIs as the one the peer kept */
+	struct ike_sa *ours = cross_sa(net, !peer, true);
+	if (ours->spi_i != kept_spi)
+		ours = cross_sa(net, !peer, false);
+	ck_assert_uint_eq(ours->spi_i, kept_spi);
+	*kept_serial = ours->serial;
+	/* ESP from the peer through that pair, from before the first look on */
+	for (uint64_t t = 0; t < 20000; t += 500) {
+		esp_arrives(net, !peer, *kept_serial, 84 * (1 + t / 500));
+		advance(net, 500);
+		pump(net);
+	}
+	settle(net);
+	return net;
+}
+
+/* A (lower) wins by the rule; B, like Libreswan, kept the Child SA of its own IKE SA and
+ * dropped A's without a Delete: A follows B's ESP and deletes its own. */
+START_TEST(crossing_peer_keeps_loser)
+{
+	uint32_t kept;
+	struct net *net = crossing_peer_drops(1, false, &kept);
+	ck_assert_msg(strstr(logs(net, 0), "it kept #"), "%s", logs(net, 0));
+	struct child_list l;
+	ck_assert_uint_eq(counts(net, 0).ike_total, 1);
+	children(net, 0, &l);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_uint_eq(l.c[0].ike_serial, kept);
+	one_pair_on(net, 0);
+	net_free(net);
+}
+END_TEST
+
+/* B wins on A's side by the rule (it is A's own IKE SA) but A, like Libreswan, gave up
+ * its own negotiation ("superseded") and kept B's: B keeps B's too. */
+START_TEST(crossing_peer_drops_its_own)
+{
+	uint32_t kept;
+	struct net *net = crossing_peer_drops(0, true, &kept);
+	ck_assert_msg(strstr(logs(net, 1), "it kept #"), "%s", logs(net, 1));
+	ck_assert_uint_eq(counts(net, 1).ike_total, 1);
+	struct child_list l;
+	children(net, 1, &l);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_uint_eq(l.c[0].ike_serial, kept);
+	one_pair_on(net, 1);
+	net_free(net);
+}
+END_TEST
+
+/* A wins by the rule and B agrees (ESP through A's IKE SA) but B dropped its own IKE SA
+ * without a Delete: A deletes it after CROSS_WAIT_MS. */
+START_TEST(crossing_peer_sends_no_delete)
+{
+	uint32_t kept;
+	struct net *net = crossing_peer_drops(1, true, &kept);
+	ck_assert_msg(strstr(logs(net, 0), "deleting the peer's (it sent no Delete)"), "%s",
+		      logs(net, 0));
+	ck_assert_uint_eq(counts(net, 0).ike_total, 1);
+	struct child_list l;
+	children(net, 0, &l);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_uint_eq(l.c[0].ike_serial, kept);
+	one_pair_on(net, 0);
+	net_free(net);
+}
+END_TEST
+
 static Suite *exchange_live_suite(void)
 {
 	Suite *s = suite_create("exchange_live");
@@ -451,6 +567,9 @@ static Suite *exchange_live_suite(void)
 	tcase_add_test(tc, crossing_with_loss);
 	tcase_add_test(tc, crossing_one_auth_delayed);
 	tcase_add_test(tc, crossing_loser_fails);
+	tcase_add_test(tc, crossing_peer_keeps_loser);
+	tcase_add_test(tc, crossing_peer_drops_its_own);
+	tcase_add_test(tc, crossing_peer_sends_no_delete);
 	suite_add_tcase(s, tc);
 	return s;
 }

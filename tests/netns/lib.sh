@@ -233,10 +233,17 @@ mesh_cert() {
 	echo "$_ips" >"$MESH_CERT_DIR/$_name.ips"
 }
 # mesh_certs_warm: the certificates the scenarios use (n1-n4 RSA and ECDSA, x5 RSA from
-# another CA), minted where it is fast
+# another CA; the interop suite's l2 and its trios 2 and 3, tests/interop/01-libreswan.sh),
+# minted where it is fast
 mesh_certs_warm() {
 	for _a in rsa ecdsa; do
 		for _i in 1 2 3 4; do mesh_cert "n$_i" "$_a" "10.15.1.$_i" || return 1; done
+		mesh_cert l2 "$_a" 10.15.1.2 || return 1
+		for _t in b:2 c:3; do
+			for _n in n1 l2 n3; do
+				mesh_cert "$_n${_t%:*}" "$_a" "10.15.${_t#*:}.${_n#?}" || return 1
+			done
+		done
 	done
 	MESH_CA=other mesh_cert x5 rsa 10.15.1.5
 	MESH_CA=ca
