@@ -18,6 +18,8 @@
 # trafficstatus` on n1/n3 list the SA with the peer's ID; more pings move the byte
 # counters on both sides and cross the bridge as ESP only (no cleartext echo once the SA is
 # up; with `private` none at all); Libreswan's log shows who initiated; no shunt is left.
+# (three variants take 450-610 s in the TCG guest, depending on the host's load)
+# scenario-timeout: 1200
 . "$(dirname "$0")/lib.sh"
 VARIANTS=${1:-null:private:transport}
 interop_require libreswan
@@ -79,13 +81,15 @@ for k in $TRIOS; do
 	eval "set -- \$V_$k"
 	grp=$2 MODE=$3
 	step "trio $k ($1 $2 $3): kernel state"
-	# crossing streams (private-or-clear) settle within seconds: wait for one pair
-	t0=$(t_now)
-	for pr in "n1$s $a.1 $a.2" "l2$s $a.2 $a.1" "l2$s $a.2 $a.3" "n3$s $a.3 $a.2"; do
-		set -- $pr
-		wait_until 40 pair_settled "$1" "$2" "$3" "$MODE" || true
-	done
-	echo "settled after $(t_since "$t0") s"
+	if [ "$grp" != private ]; then
+		# crossing streams (private-or-clear) settle within seconds: wait for one pair
+		t0=$(t_now)
+		for pr in "n1$s $a.1 $a.2" "l2$s $a.2 $a.1" "l2$s $a.2 $a.3" "n3$s $a.3 $a.2"; do
+			set -- $pr
+			wait_until 40 pair_settled "$1" "$2" "$3" "$MODE" || true
+		done
+		echo "settled after $(t_since "$t0") s"
+	fi
 	xsnap "n1$s" "l2$s" "n3$s"
 	sa_pair "meshd initiated" "n1$s" "$a.1" "$a.2" "$MODE"
 	sa_pair "meshd initiated" "l2$s" "$a.2" "$a.1" "$MODE"
@@ -101,13 +105,14 @@ for k in $TRIOS; do
 	eval "set -- \$V_$k"
 	L=$(lsx "l2$s" ipsec trafficstatus)
 	echo "$L"
+	L1=$(echo "$L" | grep -F -- "...$a.1,") L3=$(echo "$L" | grep -F -- "...$a.3,")
 	set -- $(ids $k "$1")
 	i1=$1 i3=$2 il=$3
-	assert_contains "l2$s ipsec trafficstatus: n1$s, type=ESP" "\"$grp#10.15.0.0/16\"[" "$(ls_traffic "l2$s" "$a.1")"
-	assert_contains "l2$s ipsec trafficstatus: n1$s's id" "$i1'" "$(ls_traffic "l2$s" "$a.1")"
-	assert_contains "l2$s ipsec trafficstatus: n3$s's id" "$i3'" "$(ls_traffic "l2$s" "$a.3")"
+	assert_contains "l2$s ipsec trafficstatus: n1$s, type=ESP" "\"$grp#10.15.0.0/16\"[" "$L1"
+	assert_contains "l2$s ipsec trafficstatus: n1$s's id" "$i1'" "$L1"
+	assert_contains "l2$s ipsec trafficstatus: n3$s's id" "$i3'" "$L3"
 	assert_eq "l2$s ipsec trafficstatus: one SA with n1$s, one with n3$s" "1 1" \
-		"$(ls_traffic "l2$s" "$a.1" | grep -c .) $(ls_traffic "l2$s" "$a.3" | grep -c .)"
+		"$(echo "$L1" | grep -c .) $(echo "$L3" | grep -c .)"
 	T1=$(ts_line "n1$s" "$a.2") T3=$(ts_line "n3$s" "$a.2")
 	echo "n1$s: $T1"; echo "n3$s: $T3"
 	assert_contains "n1$s meshctl trafficstatus: l2$s, type=ESP" "\"$grp#10.15.0.0/16\"[" "$T1"
@@ -133,22 +138,22 @@ done
 
 cap_stop
 cap_start lsw2 || { finish; exit 1; }
-lin() { ls_traffic "$1" "$2" | sed -n 's/.*inBytes=\([0-9]*\).*/\1/p'; }
+# lin TRAFFICSTATUS PEER: inBytes of PEER's line in l2's `ipsec trafficstatus`
+lin() { echo "$1" | grep -F -- "...$2," | sed -n 's/.*inBytes=\([0-9]*\).*/\1/p'; }
 for k in $TRIOS; do
 	s=$(sfx $k) a=10.15.$k
 	step "trio $k: more traffic: counters on both sides"
-	b1=$(ts_bytes "n1$s" "$a.2") b3=$(ts_bytes "n3$s" "$a.2")
-	bl=$(lin "l2$s" "$a.1") bl3=$(lin "l2$s" "$a.3")
+	b1=$(ts_bytes "n1$s" "$a.2")
+	L=$(lsx "l2$s" ipsec trafficstatus)
+	bl=$(lin "$L" "$a.1") bl3=$(lin "$L" "$a.3")
 	ping_n "n1$s" "$a.2" 5 && ok "5 more pings n1$s -> l2$s" || fail "pings n1$s -> l2$s lost after the SA"
 	ping_n "l2$s" "$a.3" 5 && ok "5 more pings l2$s -> n3$s" || fail "pings l2$s -> n3$s lost after the SA"
-	a1=$(ts_bytes "n1$s" "$a.2") a3=$(ts_bytes "n3$s" "$a.2")
-	al=$(lin "l2$s" "$a.1") al3=$(lin "l2$s" "$a.3")
+	a1=$(ts_bytes "n1$s" "$a.2")
+	L=$(lsx "l2$s" ipsec trafficstatus)
+	al=$(lin "$L" "$a.1") al3=$(lin "$L" "$a.3")
 	set -- $b1 $a1
 	[ "$3" -gt "$1" ] && [ "$4" -gt "$2" ] && ok "n1$s trafficstatus with l2$s: in $1 -> $3, out $2 -> $4" ||
 		fail "n1$s trafficstatus with l2$s: counters did not grow (in $1 -> $3, out $2 -> $4)"
-	set -- $b3 $a3
-	[ "$3" -gt "$1" ] && [ "$4" -gt "$2" ] && ok "n3$s trafficstatus with l2$s: in $1 -> $3, out $2 -> $4" ||
-		fail "n3$s trafficstatus with l2$s: counters did not grow (in $1 -> $3, out $2 -> $4)"
 	[ "${al:-0}" -gt "${bl:-0}" ] && ok "l2$s ipsec trafficstatus inBytes from n1$s: $bl -> $al" ||
 		fail "l2$s ipsec trafficstatus inBytes from n1$s did not grow ($bl -> $al)"
 	[ "${al3:-0}" -gt "${bl3:-0}" ] && ok "l2$s ipsec trafficstatus inBytes from n3$s: $bl3 -> $al3" ||
@@ -160,11 +165,11 @@ for k in $TRIOS; do
 	s=$(sfx $k) a=10.15.$k
 	eval "set -- \$V_$k"
 	step "trio $k ($1 $2 $3): capture"
-	# once the SAs are up: ESP only
+	echo "  the 5 + 5 pings once the SAs were up:"
 	assert_only_esp lsw2 "$a.1" "$a.2"
 	assert_only_esp lsw2 "$a.2" "$a.3"
 	if [ "$2" = private ]; then
-		# private: not even the first packets went out in clear
+		echo "  from the start (private: not even the first packets go out in clear):"
 		assert_only_esp lsw "$a.1" "$a.2"
 		assert_only_esp lsw "$a.2" "$a.3"
 	else
