@@ -48,7 +48,10 @@
  * uses the winner, and the loser is deleted (by us at once if we began it; if the peer
  * began it, it was to delete it: we do after CROSS_WAIT_MS); ESP on the loser's Child SA
  * and none on the winner's means the peer kept the loser: it takes the policies back and
- * the winner is deleted instead. Without any evidence by CROSS_WAIT_MS the rule stands
+ * the winner is deleted instead. So is the winner when the loser is ours and came up
+ * after it: the peer answered it last, so a peer that keeps the newest Child SA routes
+ * through it even when its kernel sends through the other SA of the same reqid (added
+ * in the same second), and our Delete would take the peer's route away. Without any evidence by CROSS_WAIT_MS the rule stands
  * (the initiator of the loser deletes it then; the other end waits CROSS_WAIT_MS more).
  * Two meshd end the same way as before: the peer's ESP goes through the winner, which it
  * took at the same moment. */
@@ -207,8 +210,7 @@ static uint64_t in_bytes(struct ike *ike, const struct ike_sa *sa)
 static void cross_keep_loser(struct ike *ike, struct ike_sa *lose, struct ike_sa *win)
 {
 	struct child_sa *lc = child_of(ike, lose);
-	sa_log(ike, lose, LOG_LVL_INFO, "crossing streams: the peer sends through #%u's Child "
-	       "SA, not #%u's: it kept #%u; deleting #%u", lose->serial, win->serial,
+	sa_log(ike, lose, LOG_LVL_INFO, "crossing streams: the peer keeps #%u; deleting #%u",
 	       lose->serial, win->serial);
 	lose->cross_with = 0;
 	if (lc && !lc->pol_out && child_take_policies(ike, lc) < 0)
@@ -239,6 +241,19 @@ void live_cross_watch(struct ike *ike, struct ike_sa *lose)
 	bool rw = bw != lose->cross_in_win, rl = bl != lose->cross_in_lose;
 	uint64_t waited = ike_now_ms(ike) - lose->cross_from_ms;
 	if (rl && !rw) {
+		sa_log(ike, lose, LOG_LVL_INFO, "crossing streams: the peer sends through #%u's "
+		       "Child SA, not #%u's", lose->serial, win->serial);
+		cross_keep_loser(ike, lose, win);
+		return;
+	}
+	if (rw && lose->initiator && lose->up_serial > win->up_serial) {
+		/* ESP through the winner, but ours came up last: a peer that keeps the Child
+		 * SA established last (Libreswan) routes the pair through ours, and deleting
+		 * it would take its route away; its kernel can still pick the other SA of the
+		 * same reqid when both were added in the same second */
+		sa_log(ike, lose, LOG_LVL_INFO, "crossing streams: #%u came up after #%u: a peer "
+		       "that keeps the newest Child SA routes through it", lose->serial,
+		       win->serial);
 		cross_keep_loser(ike, lose, win);
 		return;
 	}

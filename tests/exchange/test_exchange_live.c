@@ -506,7 +506,7 @@ START_TEST(crossing_peer_keeps_loser)
 {
 	uint32_t kept;
 	struct net *net = crossing_peer_drops(1, false, &kept);
-	ck_assert_msg(strstr(logs(net, 0), "it kept #"), "%s", logs(net, 0));
+	ck_assert_msg(strstr(logs(net, 0), "the peer keeps #"), "%s", logs(net, 0));
 	struct child_list l;
 	ck_assert_uint_eq(counts(net, 0).ike_total, 1);
 	children(net, 0, &l);
@@ -523,7 +523,7 @@ START_TEST(crossing_peer_drops_its_own)
 {
 	uint32_t kept;
 	struct net *net = crossing_peer_drops(0, true, &kept);
-	ck_assert_msg(strstr(logs(net, 1), "it kept #"), "%s", logs(net, 1));
+	ck_assert_msg(strstr(logs(net, 1), "the peer keeps #"), "%s", logs(net, 1));
 	ck_assert_uint_eq(counts(net, 1).ike_total, 1);
 	struct child_list l;
 	children(net, 1, &l);
