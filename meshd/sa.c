@@ -424,11 +424,19 @@ struct ike_sa *sa_ike_half_open(const struct sa_table *t, uint64_t spi_i,
 	return NULL;
 }
 
+/* Chains are in serial order: when the SA numbered after is still linked with this peer
+ * (the usual case), the next one follows it, so a walk over many SAs with one peer
+ * address (all behind one NAT, or every SA of an initiator to one responder) stays
+ * linear; otherwise the bucket is searched from its head. */
 struct ike_sa *sa_ike_peer_next(const struct sa_table *t, const struct addr *peer,
 				uint32_t after)
 {
-	for (struct ike_sa *sa = index_first(&t->by_peer, hash_addr(t, peer)); sa;
-	     sa = index_next(&t->by_peer, sa))
+	struct ike_sa *a = after ? sa_ike_by_serial(t, after) : NULL, *sa;
+	if (a && a->ix_peer.in && addr_eq(&a->peer, peer))
+		sa = index_next(&t->by_peer, a);
+	else
+		sa = index_first(&t->by_peer, hash_addr(t, peer));
+	for (; sa; sa = index_next(&t->by_peer, sa))
 		if (sa->serial > after && addr_eq(&sa->peer, peer))
 			return sa;
 	return NULL;
@@ -437,8 +445,12 @@ struct ike_sa *sa_ike_peer_next(const struct sa_table *t, const struct addr *pee
 struct child_sa *sa_child_peer_next(const struct sa_table *t, const struct addr *peer,
 				    uint32_t after)
 {
-	for (struct child_sa *c = index_first(&t->child_by_peer, hash_addr(t, peer)); c;
-	     c = index_next(&t->child_by_peer, c))
+	struct child_sa *a = after ? sa_child_by_serial(t, after) : NULL, *c;
+	if (a && a->ix_peer.in && addr_eq(&a->peer, peer))
+		c = index_next(&t->child_by_peer, a);
+	else
+		c = index_first(&t->child_by_peer, hash_addr(t, peer));
+	for (; c; c = index_next(&t->child_by_peer, c))
 		if (c->serial > after && addr_eq(&c->peer, peer))
 			return c;
 	return NULL;
